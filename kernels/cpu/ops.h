@@ -1,0 +1,33 @@
+// Float32 element-wise and row kernels of the Llama forward pass.
+// Every function is pure over its arguments and safe to call from any thread.
+#ifndef HEARTH_KERNELS_CPU_OPS_H_
+#define HEARTH_KERNELS_CPU_OPS_H_
+
+#include <cstdint>
+
+namespace hearth::cpu {
+
+// out (n,) = x (n,) / sqrt(mean(x^2) + eps) * weight (n,). out may alias x.
+void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out);
+
+// Rotates adjacent pairs (x[2i], x[2i+1]) of each of n_heads heads of head_dim in place
+// by angle pos * theta^(-2i / head_dim) (GGUF "llama" layout: the converter permuted the
+// Q/K rows so that this equals Hugging Face's rotate-half).
+// x: (n_heads, head_dim)
+void RopeInPlace(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float theta);
+
+// x (n,) -> softmax(x) in place, computed stably (max subtracted).
+void SoftmaxInPlace(float* x, int64_t n);
+
+// gate (n,) <- silu(gate) * up (n,), silu(v) = v / (1 + exp(-v)).
+void SwiGluInPlace(float* gate, const float* up, int64_t n);
+
+// Dot product of two float32 vectors of length n.
+float DotF32(const float* a, const float* b, int64_t n);
+
+// y (n,) += a * x (n,)
+void AxpyF32(float a, const float* x, float* y, int64_t n);
+
+}  // namespace hearth::cpu
+
+#endif  // HEARTH_KERNELS_CPU_OPS_H_
