@@ -1,0 +1,38 @@
+// ParallelMatMul: Y = X W^T for one or more weight matrices that share the input X, split
+// by weight rows across a thread pool in a single parallel region.
+#ifndef HEARTH_LIB_MODEL_PARALLEL_MATMUL_H_
+#define HEARTH_LIB_MODEL_PARALLEL_MATMUL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "lib/model/llama_weights.h"
+#include "lib/runtime/thread_pool.h"
+
+namespace hearth {
+
+struct MatMulOutput {
+  const WeightMatrix* weight;  // (rows, cols)
+  float* y;                    // (n_tokens, rows), row-major
+};
+
+// Scratch for prepared activations, reused across calls to avoid allocation per step.
+class MatMulScratch {
+ public:
+  void* Prepare(cpu::GgmlType type, const float* x, int64_t n_tokens, int64_t cols);
+
+ private:
+  std::vector<std::byte> buffer_;
+};
+
+// For each output o: o.y (n_tokens, o.weight->rows) = x (n_tokens, cols) @ o.weight^T.
+// All weights must have the same number of columns. x is prepared once when they share
+// a type (the common case), once per matrix otherwise.
+void ParallelMatMul(absl::Span<const MatMulOutput> outputs, const float* x, int64_t n_tokens,
+                    MatMulScratch& scratch, ThreadPool& pool);
+
+}  // namespace hearth
+
+#endif  // HEARTH_LIB_MODEL_PARALLEL_MATMUL_H_
