@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test hearth has: warnings as errors, ctest, pytest, the
+# installed-package consumer, an AddressSanitizer + UndefinedBehaviorSanitizer build of
+# the unit tests, and a bounded libFuzzer run. CI runs exactly this.
+#   FUZZ_SECONDS=60 (default) bounds the fuzz run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-60}
+
+echo "== release build (warnings are errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHEARTH_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== pytest"
+python3 -m pytest -q tests/python
+
+echo "== find_package(hearth) from an installed tree"
+cmake --install build --prefix build/install >/dev/null
+cmake -S tests/consumer -B build/consumer -DCMAKE_PREFIX_PATH="$PWD/build/install" >/dev/null
+cmake --build build/consumer -j "$jobs"
+build/consumer/consumer tests/data/models/stories260K.gguf
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DHEARTH_SANITIZE=address,undefined -DHEARTH_WERROR=ON -DHEARTH_CUDA=OFF \
+  -DHEARTH_BUILD_BENCH=OFF -DHEARTH_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== libFuzzer: GGUF reader, ${fuzz_seconds}s"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DHEARTH_FUZZ=ON -DHEARTH_CUDA=OFF -DHEARTH_BUILD_TESTS=OFF -DHEARTH_BUILD_BENCH=OFF \
+  -DHEARTH_BUILD_EXAMPLES=OFF -DHEARTH_SANITIZE=address,undefined \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
+cmake --build build-fuzz -j "$jobs" --target gguf_fuzz
+corpus=build-fuzz/corpus
+mkdir -p "$corpus"
+build-fuzz/tests/fuzz/gguf_fuzz -max_total_time="$fuzz_seconds" -max_len=65536 \
+  -dict=tests/fuzz/gguf.dict "$corpus" tests/fuzz/seeds
+echo "== all tests passed"
