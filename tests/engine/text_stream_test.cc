@@ -1,0 +1,54 @@
+#include "lib/engine/text_stream.h"
+
+#include "gtest/gtest.h"
+
+namespace hearth {
+namespace {
+
+TEST(TextStreamTest, ReleasesOnlyWholeUtf8Characters) {
+  TextStream s({});
+  const std::string euro = "\xE2\x82\xAC";  // one character in three bytes
+  s.Append("a" + euro.substr(0, 1));
+  EXPECT_EQ(s.TakeReady(), "a");
+  s.Append(euro.substr(1, 1));
+  EXPECT_EQ(s.TakeReady(), "");
+  s.Append(euro.substr(2));
+  EXPECT_EQ(s.TakeReady(), euro);
+}
+
+TEST(TextStreamTest, StopStringAcrossTokensIsCutAndNeverShown) {
+  TextStream s({"END"});
+  EXPECT_FALSE(s.Append("hello E"));
+  EXPECT_EQ(s.TakeReady(), "hello ");  // "E" might start "END"
+  EXPECT_FALSE(s.Append("N"));
+  EXPECT_EQ(s.TakeReady(), "");
+  EXPECT_TRUE(s.Append("D and more"));
+  EXPECT_EQ(s.TakeReady(), "");
+  EXPECT_EQ(s.text(), "hello ");
+  EXPECT_EQ(s.Finish(), "");
+}
+
+TEST(TextStreamTest, HeldTextIsReleasedWhenItCannotBeAStop) {
+  TextStream s({"END"});
+  s.Append("E");
+  EXPECT_EQ(s.TakeReady(), "");
+  s.Append("x");
+  EXPECT_EQ(s.TakeReady(), "Ex");
+}
+
+TEST(TextStreamTest, FinishReplacesUnfinishedCharacter) {
+  TextStream s({});
+  s.Append("ok\xE2\x82");
+  EXPECT_EQ(s.TakeReady(), "ok");
+  EXPECT_EQ(s.Finish(), "\xEF\xBF\xBD");
+  EXPECT_EQ(s.text(), "ok\xEF\xBF\xBD");
+}
+
+TEST(TextStreamTest, StopAtVeryStart) {
+  TextStream s({"\n\n", "User:"});
+  EXPECT_TRUE(s.Append("User: hi"));
+  EXPECT_EQ(s.text(), "");
+}
+
+}  // namespace
+}  // namespace hearth
