@@ -1,0 +1,65 @@
+#include "kernels/cpu/dispatch.h"
+
+#include <atomic>
+
+namespace hearth::cpu {
+namespace {
+
+KernelTable MakePortable() {
+  KernelTable table{};
+  table.name = "portable";
+  FillPortableMatMul(table);
+  FillPortableOps(table);
+  return table;
+}
+
+bool CpuHasAvx2Fma() {
+#if defined(HEARTH_KERNELS_AVX2)
+  // F16C shipped on every CPU that has AVX2 and FMA, so it is not checked separately.
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+const KernelTable* MakeAvx2() {
+#if defined(HEARTH_KERNELS_AVX2)
+  if (!CpuHasAvx2Fma()) return nullptr;
+  static const KernelTable table = [] {
+    KernelTable t{};
+    t.name = "avx2";
+    FillAvx2MatMul(t);
+    FillAvx2Ops(t);
+    return t;
+  }();
+  return &table;
+#else
+  return nullptr;
+#endif
+}
+
+std::atomic<bool> force_portable{false};
+
+}  // namespace
+
+const KernelTable& PortableKernels() {
+  static const KernelTable table = MakePortable();
+  return table;
+}
+
+const KernelTable* Avx2Kernels() {
+  static const KernelTable* const table = MakeAvx2();
+  return table;
+}
+
+const KernelTable& ActiveKernels() {
+  // Chosen once; the function-local static makes the first call thread-safe.
+  static const KernelTable& detected = Avx2Kernels() ? *Avx2Kernels() : PortableKernels();
+  return force_portable.load(std::memory_order_relaxed) ? PortableKernels() : detected;
+}
+
+void ForcePortableForTesting(bool force) {
+  force_portable.store(force, std::memory_order_relaxed);
+}
+
+}  // namespace hearth::cpu

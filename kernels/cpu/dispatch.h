@@ -1,0 +1,58 @@
+// Internal: the table of kernel implementations chosen at run time.
+//
+// The kernels exist twice, portable C++ and AVX2/FMA/F16C. The public functions in
+// matmul.h and ops.h call through ActiveKernels(), which picks the AVX2 table once, on
+// first use, where the CPU supports AVX2 and FMA. This table pointer is the only global
+// state of the kernels; it is never written after selection except by
+// ForcePortableForTesting.
+#ifndef HEARTH_KERNELS_CPU_DISPATCH_H_
+#define HEARTH_KERNELS_CPU_DISPATCH_H_
+
+#include <cstdint>
+
+namespace hearth::cpu {
+
+// y[t * y_stride + r] = dot(W[r, :], x[t, :]) for r in [row_begin, row_end), t < n_tokens.
+// w: (rows, cols) in the weight type's layout; x: (n_tokens, ActivationRowBytes) prepared.
+using MatMulFn = void (*)(const void* w, int64_t cols, int64_t row_begin, int64_t row_end,
+                          const void* x, int64_t n_tokens, float* y, int64_t y_stride);
+// x (cols,) float32 -> out (one prepared activation row).
+using QuantizeRowFn = void (*)(const float* x, int64_t cols, void* out);
+
+struct KernelTable {
+  const char* name;  // "avx2" or "portable"
+  MatMulFn matmul_q4_0;
+  MatMulFn matmul_q4_1;
+  MatMulFn matmul_q8_0;
+  MatMulFn matmul_f16;
+  MatMulFn matmul_f32;
+  QuantizeRowFn quantize_q8;      // -> row of ActivationBlockQ8
+  QuantizeRowFn quantize_q8_sum;  // -> row of ActivationBlockQ8Sum
+  float (*dot_f32)(const float* a, const float* b, int64_t n);
+  void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
+  void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
+  void (*softmax)(float* x, int64_t n);
+  void (*swiglu)(float* gate, const float* up, int64_t n);
+};
+
+// Each implementation fills in its share of a table.
+void FillPortableMatMul(KernelTable& table);
+void FillPortableOps(KernelTable& table);
+// Defined only where the *_avx2.cc files are built (HEARTH_KERNELS_AVX2).
+void FillAvx2MatMul(KernelTable& table);
+void FillAvx2Ops(KernelTable& table);
+
+// The table every public kernel function calls through.
+const KernelTable& ActiveKernels();
+
+// The portable table, and the AVX2 table or nullptr where the CPU (or the build) lacks it;
+// tests use them to compare the two implementations.
+const KernelTable& PortableKernels();
+const KernelTable* Avx2Kernels();
+
+// While true, ActiveKernels() returns the portable table even on AVX2 CPUs.
+void ForcePortableForTesting(bool force);
+
+}  // namespace hearth::cpu
+
+#endif  // HEARTH_KERNELS_CPU_DISPATCH_H_

@@ -1,0 +1,48 @@
+// Public entry points of the float ops; RoPE has a single implementation, since its cost
+// is in sin/cos, which are computed once per pair.
+#include "kernels/cpu/ops.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cpu/dispatch.h"
+
+namespace hearth::cpu {
+
+void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  ActiveKernels().rms_norm(x, weight, n, eps, out);
+}
+
+void RopeInPlace(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float theta) {
+  // Angles in double: pos * theta^(-2i/d) reaches thousands of radians at long
+  // positions, where a float angle would already be off by whole percent of a turn.
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double angle = static_cast<double>(pos) *
+                         std::pow(static_cast<double>(theta),
+                                  -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+    const auto cos_a = static_cast<float>(std::cos(angle));
+    const auto sin_a = static_cast<float>(std::sin(angle));
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float* pair = x + h * head_dim + 2 * i;
+      const float x0 = pair[0], x1 = pair[1];
+      pair[0] = x0 * cos_a - x1 * sin_a;
+      pair[1] = x0 * sin_a + x1 * cos_a;
+    }
+  }
+}
+
+void SoftmaxInPlace(float* x, int64_t n) { ActiveKernels().softmax(x, n); }
+
+void SwiGluInPlace(float* gate, const float* up, int64_t n) {
+  ActiveKernels().swiglu(gate, up, n);
+}
+
+float DotF32(const float* a, const float* b, int64_t n) {
+  return ActiveKernels().dot_f32(a, b, n);
+}
+
+void AxpyF32(float a, const float* x, float* y, int64_t n) {
+  ActiveKernels().axpy_f32(a, x, y, n);
+}
+
+}  // namespace hearth::cpu

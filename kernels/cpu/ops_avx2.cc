@@ -1,0 +1,116 @@
+// AVX2/FMA float ops. Loops run 8 floats per step with a scalar tail; the reductions keep
+// several accumulators so that consecutive FMAs do not wait on each other.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/cpu/avx2_util.h"
+#include "kernels/cpu/dispatch.h"
+
+namespace hearth::cpu {
+namespace {
+
+using avx2::HorizontalSum;
+
+float Dot(const float* a, const float* b, int64_t n) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int u = 0; u < 4; ++u) {
+      acc[u] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * u), _mm256_loadu_ps(b + i + 8 * u),
+                               acc[u]);
+    }
+  }
+  for (; i + 8 <= n; i += 8) {
+    acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc[0]);
+  }
+  float sum = HorizontalSum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]),
+                                          _mm256_add_ps(acc[2], acc[3])));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void Axpy(float a, const float* x, float* y, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+    acc[0] = _mm256_fmadd_ps(a, a, acc[0]);
+    acc[1] = _mm256_fmadd_ps(b, b, acc[1]);
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256 a = _mm256_loadu_ps(x + i);
+    acc[0] = _mm256_fmadd_ps(a, a, acc[0]);
+  }
+  float sum_sq = HorizontalSum(_mm256_add_ps(acc[0], acc[1]));
+  for (; i < n; ++i) sum_sq += x[i] * x[i];
+  const float inv_rms = 1.0f / std::sqrt(sum_sq / static_cast<float>(n) + eps);
+  const __m256 scale = _mm256_set1_ps(inv_rms);
+  for (i = 0; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale),
+                                            _mm256_loadu_ps(weight + i)));
+  }
+  for (; i < n; ++i) out[i] = x[i] * inv_rms * weight[i];
+}
+
+void Softmax(float* x, int64_t n) {
+  if (n <= 0) return;
+  __m256 max_v = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) max_v = _mm256_max_ps(max_v, _mm256_loadu_ps(x + i));
+  float max = avx2::HorizontalMax(max_v);
+  for (; i < n; ++i) max = std::max(max, x[i]);
+  const __m256 max_b = _mm256_set1_ps(max);
+  __m256 sum_v = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 e = avx2::Exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), max_b));
+    _mm256_storeu_ps(x + i, e);
+    sum_v = _mm256_add_ps(sum_v, e);
+  }
+  float sum = HorizontalSum(sum_v);
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv_sum = 1.0f / sum;
+  const __m256 inv_b = _mm256_set1_ps(inv_sum);
+  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv_b));
+  for (; i < n; ++i) x[i] *= inv_sum;
+}
+
+void SwiGlu(float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 denom = _mm256_add_ps(one, avx2::Exp(_mm256_xor_ps(g, sign_bit)));
+    _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(g, denom), _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+}  // namespace
+
+void FillAvx2Ops(KernelTable& table) {
+  table.dot_f32 = Dot;
+  table.axpy_f32 = Axpy;
+  table.rms_norm = RmsNorm;
+  table.softmax = Softmax;
+  table.swiglu = SwiGlu;
+}
+
+}  // namespace hearth::cpu
