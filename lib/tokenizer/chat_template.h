@@ -15,13 +15,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "hearth/engine.h"  // ChatMessage, part of the public API
 
 namespace hearth {
-
-struct ChatMessage {
-  std::string role;  // "system", "user", "assistant", ...
-  std::string content;
-};
 
 // Returns the prompt text; special tokens appear as text, so encode it with
 // parse_special = true. Unimplemented when the template is not a recognised format.
