@@ -57,8 +57,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::Create(
     // The separator search starts at 1 so that a merge whose left part is a space works.
     const size_t space = merge.find(' ', 1);
     if (space == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("tokenizer.ggml.merges[", rank, "] '",
-                                                     std::string(merge), "' has no space separator"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tokenizer.ggml.merges[", rank, "] '", std::string(merge), "' has no space separator"));
     }
     const std::string_view left = merge.substr(0, space);
     const std::string_view right = merge.substr(space + 1);
@@ -70,8 +70,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::Create(
     if (left_id < 0 || right_id < 0 || result < 0) {
       const std::string_view missing = left_id < 0 ? left : right_id < 0 ? right : joined;
       return absl::InvalidArgumentError(
-          absl::StrCat("tokenizer.ggml.merges[", rank, "] '", std::string(merge),
-                       "' references '", std::string(missing), "', which is not a token"));
+          absl::StrCat("tokenizer.ggml.merges[", rank, "] '", std::string(merge), "' references '",
+                       std::string(missing), "', which is not a token"));
     }
     // The first (lowest-ranked) occurrence of a pair wins.
     bpe->merges_.try_emplace(PairKey(left_id, right_id), Merge{static_cast<int32_t>(rank), result});

@@ -41,7 +41,8 @@ class BpeTokenizer {
   BpeTokenizer(const Vocab& vocab, PreTokenizerKind pre, bool ignore_merges)
       : vocab_(vocab), pre_(pre), ignore_merges_(ignore_merges) {}
   static uint64_t PairKey(int32_t left, int32_t right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
+    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
+           static_cast<uint32_t>(right);
   }
   struct Scratch;  // per-call buffers, reused across the pieces of one text
   void EncodePiece(std::string_view utf8, Scratch* scratch, std::vector<int32_t>* ids) const;

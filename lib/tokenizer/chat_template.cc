@@ -15,7 +15,9 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 }
 
 std::string_view StripAsciiWhitespace(std::string_view s) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
@@ -67,9 +69,11 @@ std::optional<std::string> StringLiteralAround(std::string_view t, size_t pos) {
 // message have no such literal.
 std::optional<std::string> DefaultSystemTurn(std::string_view t) {
   constexpr std::string_view kMarker = "<|im_start|>system";
-  for (size_t pos = t.find(kMarker); pos != std::string_view::npos; pos = t.find(kMarker, pos + 1)) {
+  for (size_t pos = t.find(kMarker); pos != std::string_view::npos;
+       pos = t.find(kMarker, pos + 1)) {
     std::optional<std::string> literal = StringLiteralAround(t, pos);
-    if (literal.has_value() && literal->rfind(kMarker, 0) == 0 && Contains(*literal, "<|im_end|>")) {
+    if (literal.has_value() && literal->rfind(kMarker, 0) == 0 &&
+        Contains(*literal, "<|im_end|>")) {
       return literal;
     }
   }

@@ -103,7 +103,7 @@ void SplitGpt2(PieceScanner& s) {
     }
     // " ?X+" for X in letters, numbers, others: an optional single leading space.
     const uint16_t f = cpt == ' ' ? s.Flags(pos + 1) : s.Flags(pos);
-    bool (*klass)(uint16_t) = IsLetter(f)  ? IsLetter
+    bool (*klass)(uint16_t) = IsLetter(f)   ? IsLetter
                               : IsNumber(f) ? IsNumber
                               : IsOther(f)  ? IsOther
                                             : nullptr;
@@ -201,8 +201,8 @@ void SplitClassRuns(PieceScanner& s, bool (*class_test)(char32_t, uint16_t), siz
 
 // [\p{P}\$\+<=>\^~\|]
 bool IsDefaultPunct(char32_t c, uint16_t f) {
-  return (f & kFlagPunctuation) != 0 || c == '$' || c == '+' || c == '<' || c == '=' ||
-         c == '>' || c == '^' || c == '~' || c == '|';
+  return (f & kFlagPunctuation) != 0 || c == '$' || c == '+' || c == '<' || c == '=' || c == '>' ||
+         c == '^' || c == '~' || c == '|';
 }
 bool IsNumberCp(char32_t, uint16_t f) { return IsNumber(f); }
 bool IsAsciiDigit(char32_t c, uint16_t) { return c >= '0' && c <= '9'; }

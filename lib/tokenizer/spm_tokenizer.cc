@@ -9,8 +9,6 @@
 namespace hearth {
 namespace {
 
-constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581
-
 struct Symbol {
   size_t offset;
   size_t length;  // 0 once merged into its left neighbour
@@ -44,7 +42,7 @@ void SpmTokenizer::Encode(std::string_view raw, std::vector<int32_t>* ids) const
   text.reserve(raw.size() + raw.size() / 4);
   for (const char c : raw) {
     if (c == ' ') {
-      text.append(kSpaceMarker);
+      text.append(kSpmSpaceMarker);
     } else {
       text.push_back(c);
     }
@@ -55,9 +53,12 @@ void SpmTokenizer::Encode(std::string_view raw, std::vector<int32_t>* ids) const
         std::min(Utf8SequenceLength(static_cast<uint8_t>(text[offset])), text.size() - offset);
     const int32_t index = static_cast<int32_t>(symbols.size());
     offset += length;
-    symbols.push_back(Symbol{offset - length, length, index - 1, offset == text.size() ? -1 : index + 1});
+    symbols.push_back(
+        Symbol{offset - length, length, index - 1, offset == text.size() ? -1 : index + 1});
   }
-  auto view = [&](size_t offset, size_t length) { return std::string_view(text).substr(offset, length); };
+  auto view = [&](size_t offset, size_t length) {
+    return std::string_view(text).substr(offset, length);
+  };
   std::vector<Candidate> heap;
   auto consider = [&](int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;

@@ -14,6 +14,9 @@
 
 namespace hearth {
 
+// U+2581 LOWER ONE EIGHTH BLOCK, SentencePiece's stand-in for a space.
+inline constexpr std::string_view kSpmSpaceMarker = "\xE2\x96\x81";
+
 class SpmTokenizer {
  public:
   // `vocab` (with scores) must outlive the tokenizer. `unk_id` spells bytes that have no

@@ -11,14 +11,11 @@
 namespace hearth {
 namespace {
 
-constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581
-
 // Texts llama.cpp treats as end of generation whatever the GGUF's ids say (its
 // special_eog_ids heuristic); it also forces these tokens to be control tokens.
 constexpr std::string_view kEndOfGenerationTexts[] = {
-    "<|eot_id|>",    "<|im_end|>", "<|end|>",           "<|return|>", "<|call|>",
-    "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",     "<EOT>",      "_<EOT>",
-    "<|end_of_text|>", "<end_of_utterance>",
+    "<|eot_id|>",    "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",        "<end_of_turn>",
+    "<|endoftext|>", "<|eom_id|>", "<EOT>",   "_<EOT>",     "<|end_of_text|>", "<end_of_utterance>",
 };
 
 // A part of the input: raw text [offset, offset + length), or a special token (id >= 0).
@@ -89,7 +86,8 @@ absl::Status Tokenizer::Load(const GgufFile& file) {
   if (file.Find("tokenizer.ggml.tokens") == nullptr) {
     return absl::InvalidArgumentError("GGUF tokenizer has no tokenizer.ggml.tokens array");
   }
-  absl::StatusOr<absl::Span<const std::string_view>> texts = file.GetStringArray("tokenizer.ggml.tokens");
+  absl::StatusOr<absl::Span<const std::string_view>> texts =
+      file.GetStringArray("tokenizer.ggml.tokens");
   if (!texts.ok()) return texts.status();
   if (texts->empty() || texts->size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return absl::InvalidArgumentError(
@@ -103,8 +101,8 @@ absl::Status Tokenizer::Load(const GgufFile& file) {
     absl::StatusOr<std::vector<int64_t>> types = file.GetIntArray("tokenizer.ggml.token_type");
     if (!types.ok()) return types.status();
     if (types->size() != n) {
-      return absl::InvalidArgumentError(absl::StrCat("tokenizer.ggml.token_type has ", types->size(),
-                                                     " entries for ", n, " tokens"));
+      return absl::InvalidArgumentError(absl::StrCat("tokenizer.ggml.token_type has ",
+                                                     types->size(), " entries for ", n, " tokens"));
     }
     for (size_t i = 0; i < n; ++i) {
       const int64_t t = (*types)[i];
@@ -145,7 +143,8 @@ absl::Status Tokenizer::Load(const GgufFile& file) {
     if (file.Find("tokenizer.ggml.merges") == nullptr) {
       return absl::InvalidArgumentError("BPE tokenizer has no tokenizer.ggml.merges array");
     }
-    absl::StatusOr<absl::Span<const std::string_view>> merges = file.GetStringArray("tokenizer.ggml.merges");
+    absl::StatusOr<absl::Span<const std::string_view>> merges =
+        file.GetStringArray("tokenizer.ggml.merges");
     if (!merges.ok()) return merges.status();
     absl::StatusOr<std::unique_ptr<BpeTokenizer>> bpe =
         BpeTokenizer::Create(vocab_, *merges, *pre, /*ignore_merges=*/llama3);
@@ -156,8 +155,8 @@ absl::Status Tokenizer::Load(const GgufFile& file) {
       absl::StatusOr<std::vector<float>> scores = file.GetFloatArray("tokenizer.ggml.scores");
       if (!scores.ok()) return scores.status();
       if (scores->size() != n) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("tokenizer.ggml.scores has ", scores->size(), " entries for ", n, " tokens"));
+        return absl::InvalidArgumentError(absl::StrCat("tokenizer.ggml.scores has ", scores->size(),
+                                                       " entries for ", n, " tokens"));
       }
       vocab_.scores = *std::move(scores);
     }
@@ -203,8 +202,9 @@ absl::Status Tokenizer::LoadSpecialIds(const GgufFile& file, bool is_spm) {
       if (*v == -1 || *v == 0xFFFFFFFF) {
         *s.id = -1;
       } else if (*v < 0 || *v >= vocab_.size()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(std::string(s.key), " = ", *v, " is outside the vocabulary of ", vocab_.size(), " tokens"));
+        return absl::InvalidArgumentError(absl::StrCat(std::string(s.key), " = ", *v,
+                                                       " is outside the vocabulary of ",
+                                                       vocab_.size(), " tokens"));
       } else {
         *s.id = static_cast<int32_t>(*v);
       }
@@ -262,7 +262,8 @@ absl::StatusOr<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bo
   return ids;
 }
 
-void Tokenizer::EncodeText(std::string_view text, bool after_special, std::vector<int32_t>* ids) const {
+void Tokenizer::EncodeText(std::string_view text, bool after_special,
+                           std::vector<int32_t>* ids) const {
   if (bpe_ != nullptr) {
     bpe_->Encode(text, ids);
     return;
@@ -308,9 +309,9 @@ std::string Tokenizer::TokenBytes(int32_t id) const {
   std::string out;
   out.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
-    if (text.compare(pos, kSpaceMarker.size(), kSpaceMarker) == 0) {
+    if (text.compare(pos, kSpmSpaceMarker.size(), kSpmSpaceMarker) == 0) {
       out.push_back(' ');
-      pos += kSpaceMarker.size();
+      pos += kSpmSpaceMarker.size();
     } else {
       out.push_back(text[pos++]);
     }

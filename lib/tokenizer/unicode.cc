@@ -53,9 +53,9 @@ const ByteMapping& GetByteMapping() {
 uint16_t CodepointFlags(char32_t cp) {
   if (cp < 128) return kAsciiFlags[cp];
   if (cp > kMaxCodepoint) return kFlagUnassigned;
-  const auto* it = std::upper_bound(
-      std::begin(kCodepointRuns), std::end(kCodepointRuns), cp,
-      [](char32_t value, const CodepointRun& run) { return value < run.first; });
+  const auto* it =
+      std::upper_bound(std::begin(kCodepointRuns), std::end(kCodepointRuns), cp,
+                       [](char32_t value, const CodepointRun& run) { return value < run.first; });
   return (it - 1)->flags;
 }
 

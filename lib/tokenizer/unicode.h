@@ -13,15 +13,15 @@ namespace hearth {
 // Codepoint flags. The low byte is the general category class (exactly one bit set for
 // a valid codepoint); kFlagWhitespace is the Unicode White_Space property.
 enum CodepointFlag : uint16_t {
-  kFlagLetter = 1,         // \p{L}
-  kFlagNumber = 2,         // \p{N}
-  kFlagPunctuation = 4,    // \p{P}
-  kFlagSymbol = 8,         // \p{S}
-  kFlagMark = 16,          // \p{M}
-  kFlagSeparator = 32,     // \p{Z}
-  kFlagControl = 64,       // \p{C} except Cn
-  kFlagUnassigned = 128,   // Cn
-  kFlagWhitespace = 256,   // \s
+  kFlagLetter = 1,        // \p{L}
+  kFlagNumber = 2,        // \p{N}
+  kFlagPunctuation = 4,   // \p{P}
+  kFlagSymbol = 8,        // \p{S}
+  kFlagMark = 16,         // \p{M}
+  kFlagSeparator = 32,    // \p{Z}
+  kFlagControl = 64,      // \p{C} except Cn
+  kFlagUnassigned = 128,  // Cn
+  kFlagWhitespace = 256,  // \s
 };
 
 inline constexpr char32_t kReplacementChar = 0xFFFD;

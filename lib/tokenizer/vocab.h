@@ -34,7 +34,8 @@ struct Vocab {
   void BuildIndex() {
     ids.clear();
     ids.reserve(texts.size());
-    for (size_t i = 0; i < texts.size(); ++i) ids.insert_or_assign(texts[i], static_cast<int32_t>(i));
+    for (size_t i = 0; i < texts.size(); ++i)
+      ids.insert_or_assign(texts[i], static_cast<int32_t>(i));
   }
   // -1 when `text` is not a token.
   int32_t Find(std::string_view text) const {

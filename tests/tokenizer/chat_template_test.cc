@@ -15,7 +15,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string MustApply(std::string_view tmpl, const std::vector<ChatMessage>& messages, bool add_gen) {
+std::string MustApply(std::string_view tmpl, const std::vector<ChatMessage>& messages,
+                      bool add_gen) {
   absl::StatusOr<std::string> out = ApplyChatTemplate(tmpl, messages, add_gen);
   EXPECT_TRUE(out.ok()) << out.status();
   return out.ok() ? *out : "";
@@ -71,9 +72,12 @@ TEST(ChatTemplateTest, ChatMlDefaultSystemWithEscapes) {
 
 // The conversation and expected prompts of llama.cpp's tests/test-chat-template.cpp.
 const std::vector<ChatMessage> kConversation = {
-    {"system", "You are a helpful assistant"}, {"user", "Hello"},
-    {"assistant", "Hi there"},                 {"user", "Who are you"},
-    {"assistant", "   I am an assistant   "},  {"user", "Another question"},
+    {"system", "You are a helpful assistant"},
+    {"user", "Hello"},
+    {"assistant", "Hi there"},
+    {"user", "Who are you"},
+    {"assistant", "   I am an assistant   "},
+    {"user", "Another question"},
 };
 
 TEST(ChatTemplateTest, Llama2Variants) {
@@ -87,7 +91,8 @@ TEST(ChatTemplateTest, Llama2Variants) {
             "[INST] <<SYS>>\nYou are a helpful assistant\n<</SYS>>\n\nHello [/INST]Hi there</s>"
             "<s>[INST] Who are you [/INST]   I am an assistant   </s><s>[INST] Another question "
             "[/INST]");
-  EXPECT_EQ(MustApply("[INST] <<SYS>> {% set content = message['content'] %}{{ content.strip() }}", kConversation, true),
+  EXPECT_EQ(MustApply("[INST] <<SYS>> {% set content = message['content'] %}{{ content.strip() }}",
+                      kConversation, true),
             "[INST] <<SYS>>\nYou are a helpful assistant\n<</SYS>>\n\nHello [/INST]Hi there</s>"
             "[INST] Who are you [/INST]I am an assistant</s>[INST] Another question [/INST]");
 }
@@ -109,8 +114,8 @@ TEST(ChatTemplateTest, UnknownTemplateIsUnimplemented) {
            std::string(""),
            std::string("{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}"),
            std::string("{% for m in messages %}<|im_start|>{{ m['role'] }}<|im_sep|>"),  // phi-4
-           std::string("[INST] [SYSTEM_PROMPT]"),                                       // mistral
-           std::string("<|user|> <|assistant|> <|end|>"),                               // phi-3
+           std::string("[INST] [SYSTEM_PROMPT]"),                                        // mistral
+           std::string("<|user|> <|assistant|> <|end|>"),                                // phi-3
        }) {
     absl::StatusOr<std::string> out = ApplyChatTemplate(tmpl, kConversation, true);
     EXPECT_EQ(out.status().code(), absl::StatusCode::kUnimplemented) << tmpl;

@@ -51,8 +51,8 @@ absl::StatusOr<std::vector<EncodeCase>> ReadVocabFixture(const std::string& gguf
   std::vector<std::string> lines = absl::StrSplit(*out, '\n');
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
   if (lines.size() != texts.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(gguf_relative, ": ", texts.size(),
-                                                   " inputs but ", lines.size(), " outputs"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(gguf_relative, ": ", texts.size(), " inputs but ", lines.size(), " outputs"));
   }
   std::vector<EncodeCase> cases;
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -76,7 +76,8 @@ absl::StatusOr<std::vector<EncodeCase>> ReadGoldenJsonl(const std::string& relat
   const std::vector<std::string> lines = absl::StrSplit(*data, '\n', absl::SkipEmpty());
   for (size_t n = 0; n < lines.size(); ++n) {
     const nlohmann::json row = nlohmann::json::parse(lines[n], nullptr, /*allow_exceptions=*/false);
-    if (row.is_discarded() || !row.contains("ids") || !(row.contains("text") || row.contains("hex"))) {
+    if (row.is_discarded() || !row.contains("ids") ||
+        !(row.contains("text") || row.contains("hex"))) {
       return absl::InvalidArgumentError(absl::StrCat(relative, ":", n + 1, ": bad fixture line"));
     }
     EncodeCase c;
@@ -91,7 +92,8 @@ absl::StatusOr<std::vector<EncodeCase>> ReadGoldenJsonl(const std::string& relat
     }
     c.ids = row["ids"].get<std::vector<int32_t>>();
     if (row.contains("ids_special")) c.ids_special = row["ids_special"].get<std::vector<int32_t>>();
-    if (row.contains("decoded_special")) c.decoded_special = row["decoded_special"].get<std::string>();
+    if (row.contains("decoded_special"))
+      c.decoded_special = row["decoded_special"].get<std::string>();
     cases.push_back(std::move(c));
   }
   return cases;

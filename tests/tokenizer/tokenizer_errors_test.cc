@@ -68,8 +68,8 @@ TEST(TokenizerErrorsTest, NoTokenizerMetadata) {
 }
 
 TEST(TokenizerErrorsTest, UnsupportedModel) {
-  ExpectError(GgufBuilder().String("tokenizer.ggml.model", "bert"), absl::StatusCode::kUnimplemented,
-              "'bert' is not supported");
+  ExpectError(GgufBuilder().String("tokenizer.ggml.model", "bert"),
+              absl::StatusCode::kUnimplemented, "'bert' is not supported");
 }
 
 TEST(TokenizerErrorsTest, MissingTokens) {
@@ -78,8 +78,9 @@ TEST(TokenizerErrorsTest, MissingTokens) {
 }
 
 TEST(TokenizerErrorsTest, TokensOfWrongType) {
-  ExpectError(GgufBuilder().String("tokenizer.ggml.model", "gpt2").Int32Array("tokenizer.ggml.tokens", {1}),
-              absl::StatusCode::kInvalidArgument, "tokenizer.ggml.tokens");
+  ExpectError(
+      GgufBuilder().String("tokenizer.ggml.model", "gpt2").Int32Array("tokenizer.ggml.tokens", {1}),
+      absl::StatusCode::kInvalidArgument, "tokenizer.ggml.tokens");
 }
 
 TEST(TokenizerErrorsTest, MissingMerges) {
@@ -90,7 +91,8 @@ TEST(TokenizerErrorsTest, MissingMerges) {
 }
 
 TEST(TokenizerErrorsTest, MergeOfUnknownToken) {
-  ExpectError(TinyBpe({"a b", "x yz"}), absl::StatusCode::kInvalidArgument, "'yz', which is not a token");
+  ExpectError(TinyBpe({"a b", "x yz"}), absl::StatusCode::kInvalidArgument,
+              "'yz', which is not a token");
   ExpectError(TinyBpe({"a d"}), absl::StatusCode::kInvalidArgument, "'ad', which is not a token");
 }
 
@@ -99,8 +101,8 @@ TEST(TokenizerErrorsTest, MergeWithoutSeparator) {
 }
 
 TEST(TokenizerErrorsTest, UnsupportedPreTokenizer) {
-  ExpectError(TinyBpe({"a b"}, "deepseek-llm"),
-              absl::StatusCode::kUnimplemented, "'deepseek-llm' is not supported");
+  ExpectError(TinyBpe({"a b"}, "deepseek-llm"), absl::StatusCode::kUnimplemented,
+              "'deepseek-llm' is not supported");
 }
 
 TEST(TokenizerErrorsTest, TokenTypeArrayMismatch) {
@@ -145,7 +147,13 @@ TEST(TinyVocabTest, BpeMergesByRank) {
 }
 
 TEST(TinyVocabTest, SentencePieceByteFallbackAndUnknown) {
-  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a", "b", "<0x63>"};
+  std::vector<std::string> tokens = {"<unk>",
+                                     "<s>",
+                                     "</s>",
+                                     "\xE2\x96\x81"
+                                     "a",
+                                     "b",
+                                     "<0x63>"};
   Built built = Build(GgufBuilder()
                           .String("tokenizer.ggml.model", "llama")
                           .StringArray("tokenizer.ggml.tokens", tokens)

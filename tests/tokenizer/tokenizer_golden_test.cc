@@ -34,7 +34,8 @@ std::vector<int32_t> MustEncode(const Tokenizer& tok, std::string_view text, boo
 
 // Checks every case, reporting the first few mismatches in full; returns the number of
 // cases whose ids matched.
-int ExpectEncodes(const Tokenizer& tok, const std::vector<EncodeCase>& cases, const std::string& label) {
+int ExpectEncodes(const Tokenizer& tok, const std::vector<EncodeCase>& cases,
+                  const std::string& label) {
   int matched = 0;
   int failures = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -96,7 +97,9 @@ class SmolLm2Test : public ::testing::Test {
     delete loaded_;
     loaded_ = nullptr;
   }
-  void SetUp() override { ASSERT_NE(loaded_->tokenizer, nullptr) << "cannot load " << kSmolLm2Path; }
+  void SetUp() override {
+    ASSERT_NE(loaded_->tokenizer, nullptr) << "cannot load " << kSmolLm2Path;
+  }
   const Tokenizer& tok() const { return *loaded_->tokenizer; }
 
   static LoadedTokenizer* loaded_;
@@ -154,8 +157,10 @@ TEST_F(SmolLm2Test, SpecialTokens) {
 
 TEST_F(SmolLm2Test, InvalidUtf8EncodesAsReplacementCharacter) {
   // Each invalid byte reads as U+FFFD, as in llama.cpp.
-  EXPECT_EQ(MustEncode(tok(), "\xff", false, false), MustEncode(tok(), "\xEF\xBF\xBD", false, false));
-  EXPECT_EQ(MustEncode(tok(), "a\xc3", false, false), MustEncode(tok(), "a\xEF\xBF\xBD", false, false));
+  EXPECT_EQ(MustEncode(tok(), "\xff", false, false),
+            MustEncode(tok(), "\xEF\xBF\xBD", false, false));
+  EXPECT_EQ(MustEncode(tok(), "a\xc3", false, false),
+            MustEncode(tok(), "a\xEF\xBF\xBD", false, false));
 }
 
 // One TokenBytes() per id may end inside a character; the concatenation must not.
@@ -174,14 +179,30 @@ TEST_F(SmolLm2Test, TokenBytesSplitsMultibyteCharacters) {
 }
 
 std::string MakeEnglishText(size_t bytes) {
-  static constexpr const char* kWords[] = {
-      "the", "of", "and", "to", "in", "is", "was", "that", "for", "it", "with", "as", "his",
-      "on", "be", "at", "by", "I", "this", "had", "not", "are", "but", "from", "or", "have",
-      "an", "they", "which", "one", "you", "were", "her", "all", "she", "there", "would",
-      "their", "we", "him", "been", "has", "when", "who", "will", "more", "no", "if", "out",
-      "language", "model", "inference", "tokenizer", "quickly", "beautiful", "government",
-      "understanding", "1984", "3.14", "don't", "it's", "(see", "below)", "\"quoted\"",
-      "Hello,", "world.", "Paris", "London", "New", "York", "2024-01-15", "e-mail"};
+  static constexpr const char* kWords[] = {"the",        "of",         "and",
+                                           "to",         "in",         "is",
+                                           "was",        "that",       "for",
+                                           "it",         "with",       "as",
+                                           "his",        "on",         "be",
+                                           "at",         "by",         "I",
+                                           "this",       "had",        "not",
+                                           "are",        "but",        "from",
+                                           "or",         "have",       "an",
+                                           "they",       "which",      "one",
+                                           "you",        "were",       "her",
+                                           "all",        "she",        "there",
+                                           "would",      "their",      "we",
+                                           "him",        "been",       "has",
+                                           "when",       "who",        "will",
+                                           "more",       "no",         "if",
+                                           "out",        "language",   "model",
+                                           "inference",  "tokenizer",  "quickly",
+                                           "beautiful",  "government", "understanding",
+                                           "1984",       "3.14",       "don't",
+                                           "it's",       "(see",       "below)",
+                                           "\"quoted\"", "Hello,",     "world.",
+                                           "Paris",      "London",     "New",
+                                           "York",       "2024-01-15", "e-mail"};
   std::string text;
   text.reserve(bytes + 64);
   uint32_t state = 12345;
@@ -203,7 +224,8 @@ TEST_F(SmolLm2Test, EncodesOneMegabyteQuickly) {
   const std::string text = MakeEnglishText(1 << 20);
   const auto start = std::chrono::steady_clock::now();
   const std::vector<int32_t> ids = MustEncode(tok(), text, false, false);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("encoded %zu bytes into %zu tokens in %.3f s (%.1f MB/s)\n", text.size(), ids.size(),
               seconds, text.size() / seconds / 1e6);
   EXPECT_EQ(tok().Decode(ids), text);
@@ -228,18 +250,20 @@ TEST_F(Stories260kTest, Metadata) {
   EXPECT_TRUE(tok().add_bos());
   EXPECT_TRUE(tok().IsEndOfGeneration(2));
   EXPECT_EQ(tok().TokenBytes(3 + 'A'), "A");  // <0x41>
-  EXPECT_EQ(tok().TokenBytes(0), "");          // <unk>
+  EXPECT_EQ(tok().TokenBytes(0), "");         // <unk>
 }
 
 TEST_F(Stories260kTest, GoldenIds) {
-  const std::vector<EncodeCase> cases = MustReadGolden("tests/data/tokenizer/stories260k_golden.jsonl");
+  const std::vector<EncodeCase> cases =
+      MustReadGolden("tests/data/tokenizer/stories260k_golden.jsonl");
   ASSERT_GE(cases.size(), 300u);
   const int matched = ExpectEncodes(tok(), cases, "stories260k_golden");
   std::printf("stories260k_golden: %d/%zu strings match\n", matched, cases.size());
 }
 
 TEST_F(Stories260kTest, DecodeRoundTrips) {
-  const std::vector<EncodeCase> cases = MustReadGolden("tests/data/tokenizer/stories260k_golden.jsonl");
+  const std::vector<EncodeCase> cases =
+      MustReadGolden("tests/data/tokenizer/stories260k_golden.jsonl");
   for (const EncodeCase& c : cases) {
     if (c.valid_utf8) {
       EXPECT_EQ(tok().Decode(c.ids), c.text);

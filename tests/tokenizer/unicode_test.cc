@@ -26,7 +26,8 @@ std::vector<std::string> Pieces(PreTokenizerKind kind, const std::string& text) 
 }
 
 TEST(UnicodeTest, DecodeUtf8IsLenientLikeLlamaCpp) {
-  EXPECT_THAT(DecodeUtf8("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"), ElementsAre('a', 0xE9, 0x20AC, 0x1F600));
+  EXPECT_THAT(DecodeUtf8("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"),
+              ElementsAre('a', 0xE9, 0x20AC, 0x1F600));
   // Truncated and stray bytes: one U+FFFD per byte.
   EXPECT_THAT(DecodeUtf8("\xE2\x82"), ElementsAre(kReplacementChar, kReplacementChar));
   EXPECT_THAT(DecodeUtf8("\x80x"), ElementsAre(kReplacementChar, 'x'));
@@ -49,7 +50,7 @@ TEST(UnicodeTest, Categories) {
   EXPECT_EQ(CodepointFlags(' '), kFlagSeparator | kFlagWhitespace);
   EXPECT_EQ(CodepointFlags('\n'), kFlagControl | kFlagWhitespace);
   EXPECT_EQ(CodepointFlags(0x3000), kFlagSeparator | kFlagWhitespace);
-  EXPECT_EQ(CodepointFlags(0x1C), kFlagControl);  // not White_Space, unlike str.isspace
+  EXPECT_EQ(CodepointFlags(0x1C), kFlagControl);    // not White_Space, unlike str.isspace
   EXPECT_EQ(CodepointFlags(0x200B), kFlagControl);  // ZERO WIDTH SPACE is Cf
   EXPECT_EQ(CodepointFlags(0x0378), kFlagUnassigned);
   EXPECT_EQ(CodepointFlags(0x10FFFF), kFlagUnassigned);
@@ -57,9 +58,10 @@ TEST(UnicodeTest, Categories) {
 
 TEST(UnicodeTest, ByteMapping) {
   EXPECT_EQ(ByteToCodepoint('A'), U'A');
-  EXPECT_EQ(ByteToCodepoint(' '), 0x120u);  // Ġ
+  EXPECT_EQ(ByteToCodepoint(' '), 0x120u);   // Ġ
   EXPECT_EQ(ByteToCodepoint('\n'), 0x10Au);  // Ċ
-  for (int b = 0; b < 256; ++b) EXPECT_EQ(ByteFromCodepoint(ByteToCodepoint(static_cast<uint8_t>(b))), b);
+  for (int b = 0; b < 256; ++b)
+    EXPECT_EQ(ByteFromCodepoint(ByteToCodepoint(static_cast<uint8_t>(b))), b);
   EXPECT_EQ(ByteFromCodepoint(0x2581), -1);
 }
 
