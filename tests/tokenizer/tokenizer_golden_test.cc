@@ -98,7 +98,9 @@ class SmolLm2Test : public ::testing::Test {
     loaded_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_NE(loaded_->tokenizer, nullptr) << "cannot load " << kSmolLm2Path;
+    ASSERT_NE(loaded_->tokenizer, nullptr)
+        << "cannot load " << kSmolLm2Path
+        << ": run scripts/setup.sh to extract the model (CI always has it)";
   }
   const Tokenizer& tok() const { return *loaded_->tokenizer; }
 
