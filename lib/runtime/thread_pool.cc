@@ -5,9 +5,10 @@
 namespace hearth {
 namespace {
 
-// About 50 µs of spinning: longer than the gap between two matrix products of a decode
-// step, far shorter than the gap between two requests.
-constexpr int kSpinIterations = 20000;
+// Spin before sleeping for a few microseconds' worth of pause instructions: longer than
+// the gap between two matrix products of a decode step, far shorter than the gap between
+// two requests.
+constexpr int kSpinIterations = 4000;
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -55,7 +56,17 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   RunShare(0);
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  // Spin first (the other shares usually finish within microseconds), then sleep: when
+  // the machine is oversubscribed, spinning would steal the core a worker needs.
+  int left = pending_.load(std::memory_order_acquire);
+  for (int spin = 0; left != 0 && spin < kSpinIterations; ++spin) {
+    CpuRelax();
+    left = pending_.load(std::memory_order_acquire);
+  }
+  while (left != 0) {
+    pending_.wait(left, std::memory_order_acquire);
+    left = pending_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::WorkerLoop(int index) {
@@ -73,7 +84,7 @@ void ThreadPool::WorkerLoop(int index) {
     seen = now;
     if (stop_.load(std::memory_order_acquire)) return;
     RunShare(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 

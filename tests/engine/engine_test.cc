@@ -176,8 +176,9 @@ TEST(EngineTest, SmolLm2AnswersAChatQuestion) {
   auto engine = MustCreate(kSmolLm2);
   ASSERT_NE(engine, nullptr) << "run scripts/setup.sh to extract the model";
   GenerateRequest r;
-  r.messages = {{"user", "What is the capital of France?"}};
-  r.max_tokens = 48;
+  // A question this 135M model answers reliably when quantised (llama.cpp gives the same).
+  r.messages = {{"user", "What is the capital of France? Answer in one word."}};
+  r.max_tokens = 24;
   r.sampling.temperature = 0;
   auto result = engine->Generate(r);
   ASSERT_TRUE(result.ok()) << result.status();
