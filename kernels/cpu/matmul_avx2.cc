@@ -2,9 +2,10 @@
 //
 // A kernel computes a tile of R weight rows x T activation rows: each weight block is
 // decoded once into registers and multiplied with the T activation blocks, keeping R*T
-// vector accumulators live. Decode (T = 1) is bound by memory bandwidth, so it runs four
-// rows at once to keep four independent streams of loads in flight; prefill is bound by
-// arithmetic and uses 2 x 4 tiles, the largest that fits the 16 ymm registers.
+// vector accumulators live. Decode (T = 1) is bound by memory bandwidth: it runs four
+// rows at once, so that four streams of loads are in flight, and prefetches ahead of
+// them. Prefill is bound by arithmetic; its tile shape per type (the policies' kPrefill*)
+// is the largest that keeps accumulators and decoded blocks within the 16 ymm registers.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -21,9 +22,11 @@ namespace {
 
 using avx2::HorizontalSum;
 
-constexpr int kDecodeRows = 4;   // rows per tile when n_tokens == 1
-constexpr int kPrefillRows = 2;  // rows per tile otherwise
-constexpr int kTokenTile = 4;    // activation rows per tile
+// How far ahead of each weight row the kernels prefetch, into L2. The hardware
+// prefetchers alone do not keep enough lines in flight for the R interleaved row streams
+// of a tile: measured on Zen 4, decode over SmolLM2's weights runs at 5.6 GB/s without
+// this, 13.6 GB/s with it (4 KB ahead: 11; 16 KB: 14; into L1 instead: 9).
+constexpr size_t kPrefetchBytes = 8192;
 
 __m256i LoadBytes(const void* p) {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
@@ -37,62 +40,80 @@ __m256 DotBytes(__m256i u, __m256i s) {
   return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
 }
 
-__m256 BroadcastFp16(uint16_t h) {
-  return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<int16_t>(h)));
+// The fp16 at p in every lane.
+__m256 BroadcastFp16(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(p)));
 }
 
-// Vector whose only non-zero lane is *p, so fma(v, FirstLane(p), acc) adds v[0] * *p
-// exactly once to the horizontal sum of acc.
-__m256 FirstLane(const float* p) { return _mm256_zextps128_ps256(_mm_load_ss(p)); }
-
-// 16 bytes of packed nibbles -> 32 bytes 0..15, low nibbles (elements 0..15) first.
+// 16 bytes of packed nibbles -> 32 bytes 0..15, low nibbles (elements 0..15) first: the
+// bytes are loaded into both halves and the upper half shifted, which costs no shuffle.
 __m256i UnpackNibbles(const uint8_t* qs) {
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+  const __m256i both =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i shifted = _mm256_srlv_epi32(both, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+  return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
 }
 
 // A policy describes one weight type: its element (a block, or one float), how many
-// elements one step of the kernel consumes, how a step is decoded and accumulated, and
-// the scalar dot of a tail shorter than a step.
+// elements one step of the kernel consumes, how a step of a weight row and of an
+// activation row is loaded, and how their product is accumulated.
+//
+// Q4_0 and Q4_1 take an offset m per block (x = d q + m, Q4_0's m being -8 d), so that
+// their unsigned nibbles feed maddubs as they are; the offset contributes m * s per
+// block, s = dx * sum(qx) coming with the activations. Both scale pairs are multiplied
+// at once, [d m d m ...] * [dx s dx s ...], and the m * s lanes of all the rows of a
+// tile are gathered into one vector per token by blends (row i in lane 2i + 1), which is
+// cheaper than a second FMA per block and row.
 struct NibblePolicy {
   static constexpr int64_t kStep = 1;
+  static constexpr int kDecodeRows = 4;
+  static constexpr int kPrefillRows = 1;
+  static constexpr int kPrefillTokens = 4;
+  static constexpr bool kHasOffset = true;
   using Activation = ActivationBlockQ8Sum;
-  // Q4_0 is treated as Q4_1 with minimum -8 d: the unsigned nibbles then feed maddubs
-  // as they are, and the offset costs one fma with the activation sum.
   struct Decoded {
     __m256i q;
-    __m256 d;
-    __m256 m;
+    __m256 dm;  // [d m d m ...]
   };
-  static __m256 Accumulate(const Decoded& w, const Activation* a, __m256 acc) {
-    const __m256 scale = _mm256_mul_ps(w.d, _mm256_broadcast_ss(&a->d));
-    acc = _mm256_fmadd_ps(scale, DotBytes(w.q, LoadBytes(a->qs)), acc);
-    return _mm256_fmadd_ps(w.m, FirstLane(&a->s), acc);
+  struct Token {
+    __m256i q;
+    __m256 ds;  // [dx s dx s ...]
+  };
+  static Token Load(const Activation* a) {
+    const __m128i ds = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&a->d));
+    return {LoadBytes(a->qs), _mm256_castsi256_ps(_mm256_broadcastq_epi64(ds))};
+  }
+  // acc += d dx sum(q qx); returns [d dx, m s, ...], whose odd lanes hold the offset term.
+  static __m256 Accumulate(const Decoded& w, const Token& x, __m256& acc) {
+    const __m256 scales = _mm256_mul_ps(w.dm, x.ds);
+    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(scales), DotBytes(w.q, x.q), acc);
+    return scales;
   }
 };
 
 struct Q4_0Policy : NibblePolicy {
   using Weight = BlockQ4_0;
   static Decoded Decode(const BlockQ4_0* b) {
-    const __m256 d = BroadcastFp16(b->d);
-    return {UnpackNibbles(b->qs), d, _mm256_mul_ps(d, _mm256_set1_ps(-8.0f))};
+    const __m256 offset = _mm256_setr_ps(1, -8, 1, -8, 1, -8, 1, -8);
+    return {UnpackNibbles(b->qs), _mm256_mul_ps(BroadcastFp16(&b->d), offset)};
   }
 };
 
 struct Q4_1Policy : NibblePolicy {
   using Weight = BlockQ4_1;
   static Decoded Decode(const BlockQ4_1* b) {
-    // d and m are adjacent: one load and one conversion give [d m d m ...].
-    int32_t dm_bits;
-    std::memcpy(&dm_bits, &b->d, sizeof(dm_bits));
-    const __m256 dm = _mm256_cvtph_ps(_mm_set1_epi32(dm_bits));
-    return {UnpackNibbles(b->qs), _mm256_moveldup_ps(dm), _mm256_movehdup_ps(dm)};
+    // d and m are adjacent: one 32-bit broadcast and one conversion give [d m d m ...].
+    const __m128i dm = _mm_broadcastd_epi32(_mm_loadu_si32(&b->d));
+    return {UnpackNibbles(b->qs), _mm256_cvtph_ps(dm)};
   }
 };
 
 struct Q8_0Policy {
   static constexpr int64_t kStep = 1;
+  static constexpr int kDecodeRows = 4;
+  static constexpr int kPrefillRows = 2;
+  static constexpr int kPrefillTokens = 4;
+  static constexpr bool kHasOffset = false;
   using Weight = BlockQ8_0;
   using Activation = ActivationBlockQ8;
   // maddubs needs one unsigned operand: |w| times x with w's sign moved onto x.
@@ -101,23 +122,34 @@ struct Q8_0Policy {
     __m256i q;
     __m256 d;
   };
+  struct Token {
+    __m256i q;
+    __m256 d;
+  };
   static Decoded Decode(const BlockQ8_0* b) {
     const __m256i q = LoadBytes(b->qs);
-    return {_mm256_abs_epi8(q), q, BroadcastFp16(b->d)};
+    return {_mm256_abs_epi8(q), q, BroadcastFp16(&b->d)};
   }
-  static __m256 Accumulate(const Decoded& w, const Activation* a, __m256 acc) {
-    const __m256 scale = _mm256_mul_ps(w.d, _mm256_broadcast_ss(&a->d));
-    const __m256i signed_x = _mm256_sign_epi8(LoadBytes(a->qs), w.q);
-    return _mm256_fmadd_ps(scale, DotBytes(w.abs_q, signed_x), acc);
+  static Token Load(const Activation* a) {
+    return {LoadBytes(a->qs), _mm256_broadcast_ss(&a->d)};
+  }
+  static void Accumulate(const Decoded& w, const Token& x, __m256& acc) {
+    const __m256 scale = _mm256_mul_ps(w.d, x.d);
+    acc = _mm256_fmadd_ps(scale, DotBytes(w.abs_q, _mm256_sign_epi8(x.q, w.q)), acc);
   }
 };
 
 template <class Elem>
 struct FloatPolicy {
   static constexpr int64_t kStep = 8;
+  static constexpr int kDecodeRows = 4;
+  static constexpr int kPrefillRows = 3;
+  static constexpr int kPrefillTokens = 3;
+  static constexpr bool kHasOffset = false;
   using Weight = Elem;
   using Activation = float;
   using Decoded = __m256;
+  using Token = __m256;
   static __m256 Decode(const Elem* w) {
     if constexpr (std::is_same_v<Elem, float>) {
       return _mm256_loadu_ps(w);
@@ -125,9 +157,8 @@ struct FloatPolicy {
       return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
     }
   }
-  static __m256 Accumulate(__m256 w, const float* x, __m256 acc) {
-    return _mm256_fmadd_ps(w, _mm256_loadu_ps(x), acc);
-  }
+  static __m256 Load(const float* x) { return _mm256_loadu_ps(x); }
+  static void Accumulate(__m256 w, __m256 x, __m256& acc) { acc = _mm256_fmadd_ps(w, x, acc); }
   static float TailDot(const Elem* w, const float* x, int64_t n) {
     float sum = 0.0f;
     for (int64_t k = 0; k < n; ++k) {
@@ -141,50 +172,83 @@ struct FloatPolicy {
   }
 };
 
+// All bits set in lane 2 * row + 1, clear elsewhere: a blendv mask (blend_ps would need
+// the lane as a compile-time constant, which a loop index is not).
+__m256 OddLaneMask(int row) {
+  alignas(32) static constexpr int32_t kMasks[4][8] = {{0, -1, 0, 0, 0, 0, 0, 0},
+                                                       {0, 0, 0, -1, 0, 0, 0, 0},
+                                                       {0, 0, 0, 0, 0, -1, 0, 0},
+                                                       {0, 0, 0, 0, 0, 0, 0, -1}};
+  return _mm256_load_ps(reinterpret_cast<const float*>(kMasks[row]));
+}
+
 // y (T, y_stride)[:, 0..R) = W (R, len) . x (T, len), len in policy elements.
+//
+// Rows are the outer loop within a step, so only one decoded weight block is live at a
+// time; activation steps are reloaded per row from L1 (hoisted when T = 1). For offset
+// types, the scale vectors of the R rows are merged into one vector per token, row i's
+// in lane 2i + 1, and that is accumulated.
 template <class P, int R, int T>
 void Tile(const typename P::Weight* w, const typename P::Activation* x, int64_t len,
           float* y, int64_t y_stride) {
+  static_assert(!P::kHasOffset || R <= 4, "one odd lane per row");
   __m256 acc[R][T];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+  __m256 offsets[T];
+  for (int j = 0; j < T; ++j) {
+    offsets[j] = _mm256_setzero_ps();
+    for (int i = 0; i < R; ++i) acc[i][j] = _mm256_setzero_ps();
   }
   int64_t k = 0;
   for (; k + P::kStep <= len; k += P::kStep) {
+    __m256 merged[T];
     for (int i = 0; i < R; ++i) {
+      // Prefetching never faults, so running past the matrix is harmless.
+      const auto ahead = reinterpret_cast<uintptr_t>(w + i * len + k) + kPrefetchBytes;
+      _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T1);
       const typename P::Decoded wd = P::Decode(w + i * len + k);
-      for (int j = 0; j < T; ++j) acc[i][j] = P::Accumulate(wd, x + j * len + k, acc[i][j]);
+      for (int j = 0; j < T; ++j) {
+        const typename P::Token xt = P::Load(x + j * len + k);
+        if constexpr (P::kHasOffset) {
+          const __m256 scales = P::Accumulate(wd, xt, acc[i][j]);
+          merged[j] = i == 0 ? scales : _mm256_blendv_ps(merged[j], scales, OddLaneMask(i));
+        } else {
+          P::Accumulate(wd, xt, acc[i][j]);
+        }
+      }
+    }
+    if constexpr (P::kHasOffset) {
+      for (int j = 0; j < T; ++j) offsets[j] = _mm256_add_ps(offsets[j], merged[j]);
     }
   }
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) {
+  for (int j = 0; j < T; ++j) {
+    alignas(32) float offset_lanes[8];
+    _mm256_store_ps(offset_lanes, offsets[j]);
+    for (int i = 0; i < R; ++i) {
       float sum = HorizontalSum(acc[i][j]);
+      if constexpr (P::kHasOffset) sum += offset_lanes[2 * i + 1];
       if constexpr (P::kStep > 1) sum += P::TailDot(w + i * len + k, x + j * len + k, len - k);
       y[j * y_stride + i] = sum;
     }
   }
 }
 
-// R weight rows against all n_tokens activation rows, kTokenTile at a time.
-template <class P, int R>
+// Tile<P, R, T'> for the n < T leftover activation rows, T' = n.
+template <class P, int R, int T>
+void LeftoverTile(int64_t n, const typename P::Weight* w, const typename P::Activation* x,
+                  int64_t len, float* y, int64_t y_stride) {
+  if constexpr (T > 1) {
+    if (n == T - 1) return Tile<P, R, T - 1>(w, x, len, y, y_stride);
+    LeftoverTile<P, R, T - 1>(n, w, x, len, y, y_stride);
+  }
+}
+
+// R weight rows against all n_tokens activation rows, T at a time.
+template <class P, int R, int T>
 void RowGroup(const typename P::Weight* w, const typename P::Activation* x, int64_t len,
               int64_t n_tokens, float* y, int64_t y_stride) {
   int64_t t = 0;
-  for (; t + kTokenTile <= n_tokens; t += kTokenTile) {
-    Tile<P, R, kTokenTile>(w, x + t * len, len, y + t * y_stride, y_stride);
-  }
-  const typename P::Activation* xt = x + t * len;
-  float* yt = y + t * y_stride;
-  switch (n_tokens - t) {
-    case 3:
-      return Tile<P, R, 3>(w, xt, len, yt, y_stride);
-    case 2:
-      return Tile<P, R, 2>(w, xt, len, yt, y_stride);
-    case 1:
-      return Tile<P, R, 1>(w, xt, len, yt, y_stride);
-    default:
-      return;
-  }
+  for (; t + T <= n_tokens; t += T) Tile<P, R, T>(w, x + t * len, len, y + t * y_stride, y_stride);
+  LeftoverTile<P, R, T>(n_tokens - t, w, x + t * len, len, y + t * y_stride, y_stride);
 }
 
 template <class P>
@@ -197,14 +261,17 @@ void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end, con
   const auto* acts = static_cast<const typename P::Activation*>(x);
   int64_t r = row_begin;
   if (n_tokens == 1) {
-    for (; r + kDecodeRows <= row_end; r += kDecodeRows) {
-      Tile<P, kDecodeRows, 1>(weights + r * len, acts, len, y + r, y_stride);
+    for (; r + P::kDecodeRows <= row_end; r += P::kDecodeRows) {
+      Tile<P, P::kDecodeRows, 1>(weights + r * len, acts, len, y + r, y_stride);
     }
   }
-  for (; r + kPrefillRows <= row_end; r += kPrefillRows) {
-    RowGroup<P, kPrefillRows>(weights + r * len, acts, len, n_tokens, y + r, y_stride);
+  constexpr int kRows = P::kPrefillRows, kTokens = P::kPrefillTokens;
+  for (; r + kRows <= row_end; r += kRows) {
+    RowGroup<P, kRows, kTokens>(weights + r * len, acts, len, n_tokens, y + r, y_stride);
   }
-  for (; r < row_end; ++r) RowGroup<P, 1>(weights + r * len, acts, len, n_tokens, y + r, y_stride);
+  for (; r < row_end; ++r) {
+    RowGroup<P, 1, kTokens>(weights + r * len, acts, len, n_tokens, y + r, y_stride);
+  }
 }
 
 // Bit-identical to the portable QuantizeRow: 127 / amax, round half to even.
