@@ -9,7 +9,6 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 #include "kernels/cpu/activation_blocks.h"
@@ -221,8 +220,8 @@ void Tile(const typename P::Weight* w, const typename P::Activation* x, int64_t 
     }
   }
   for (int j = 0; j < T; ++j) {
-    alignas(32) float offset_lanes[8];
-    _mm256_store_ps(offset_lanes, offsets[j]);
+    alignas(32) float offset_lanes[8] = {};
+    if constexpr (P::kHasOffset) _mm256_store_ps(offset_lanes, offsets[j]);
     for (int i = 0; i < R; ++i) {
       float sum = HorizontalSum(acc[i][j]);
       if constexpr (P::kHasOffset) sum += offset_lanes[2 * i + 1];
