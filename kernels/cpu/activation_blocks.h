@@ -13,22 +13,31 @@
 
 namespace hearth::cpu {
 
-// x ~= d * q, d = max|x| / 127. Paired with Q8_0 weights.
+// Activations carry 16 bits of precision as two int8 planes: x ~= d * (256 q + q_lo),
+// d = max|x| / (127 * 256), q in [-127, 127] the int8 rounding of x and q_lo in
+// [-127, 127] the rounding of what q missed, in units of 1/256. A single int8 plane
+// (ggml's q8_0) loses the top-1 token at near-ties: 97% agreement with a float64
+// reference on SmolLM2-135M against 100% with 16 bits (bench/NOTES.md). The second plane
+// costs one more byte product per weight byte, which decode, bound by memory, mostly hides.
+//
+// Paired with Q8_0 weights.
 struct ActivationBlockQ8 {
   float d;
   int8_t qs[kQuantBlock];
+  int8_t qs_lo[kQuantBlock];
 };
-static_assert(sizeof(ActivationBlockQ8) == 36);
+static_assert(sizeof(ActivationBlockQ8) == 68);
 
-// As ActivationBlockQ8 plus s = d * sum(q), so that a weight offset m (Q4_1's minimum,
+// As ActivationBlockQ8 plus s = d * sum(256 q + q_lo), so that a weight offset m (Q4_1's minimum,
 // or Q4_0's -8 d) contributes m * s to the dot product without touching the quants.
 // Paired with Q4_0 and Q4_1 weights.
 struct ActivationBlockQ8Sum {
   float d;
-  float s;
+  float s;  // d * sum(256 q + q_lo)
   int8_t qs[kQuantBlock];
+  int8_t qs_lo[kQuantBlock];
 };
-static_assert(sizeof(ActivationBlockQ8Sum) == 40);
+static_assert(sizeof(ActivationBlockQ8Sum) == 72);
 
 // The prepared block each weight block type is multiplied with.
 template <class WeightBlock>

@@ -31,12 +31,15 @@ __m256i LoadBytes(const void* p) {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
-// Sum of u[k] * s[k] over each group of 4 bytes: 8 int32 lanes, as float. u is unsigned
-// (0..255) and s signed; no pair sum can saturate int16 for the operands used below
-// (|u| <= 128, |s| <= 127).
-__m256 DotBytes(__m256i u, __m256i s) {
-  const __m256i pairs = _mm256_maddubs_epi16(u, s);
-  return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+// Sum of u[k] * (256 s[k] + s_lo[k]) over each group of 4 bytes: 8 int32 lanes, as
+// float. u is unsigned (0..255), s and s_lo signed; no pair sum can saturate int16 for
+// the operands used below (|u| <= 128, |s|, |s_lo| <= 127), and no lane int32
+// (4 * 128 * 127 * 257).
+__m256 DotBytes(__m256i u, __m256i s, __m256i s_lo) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i hi = _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones);
+  const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(u, s_lo), ones);
+  return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_slli_epi32(hi, 8), lo));
 }
 
 // The fp16 at p in every lane.
@@ -76,16 +79,18 @@ struct NibblePolicy {
   };
   struct Token {
     __m256i q;
+    __m256i q_lo;
     __m256 ds;  // [dx s dx s ...]
   };
   static Token Load(const Activation* a) {
     const __m128i ds = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&a->d));
-    return {LoadBytes(a->qs), _mm256_castsi256_ps(_mm256_broadcastq_epi64(ds))};
+    return {LoadBytes(a->qs), LoadBytes(a->qs_lo),
+            _mm256_castsi256_ps(_mm256_broadcastq_epi64(ds))};
   }
   // acc += d dx sum(q qx); returns [d dx, m s, ...], whose odd lanes hold the offset term.
   static __m256 Accumulate(const Decoded& w, const Token& x, __m256& acc) {
     const __m256 scales = _mm256_mul_ps(w.dm, x.ds);
-    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(scales), DotBytes(w.q, x.q), acc);
+    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(scales), DotBytes(w.q, x.q, x.q_lo), acc);
     return scales;
   }
 };
@@ -123,6 +128,7 @@ struct Q8_0Policy {
   };
   struct Token {
     __m256i q;
+    __m256i q_lo;
     __m256 d;
   };
   static Decoded Decode(const BlockQ8_0* b) {
@@ -130,11 +136,12 @@ struct Q8_0Policy {
     return {_mm256_abs_epi8(q), q, BroadcastFp16(&b->d)};
   }
   static Token Load(const Activation* a) {
-    return {LoadBytes(a->qs), _mm256_broadcast_ss(&a->d)};
+    return {LoadBytes(a->qs), LoadBytes(a->qs_lo), _mm256_broadcast_ss(&a->d)};
   }
   static void Accumulate(const Decoded& w, const Token& x, __m256& acc) {
     const __m256 scale = _mm256_mul_ps(w.d, x.d);
-    acc = _mm256_fmadd_ps(scale, DotBytes(w.abs_q, _mm256_sign_epi8(x.q, w.q)), acc);
+    const __m256 dot = DotBytes(w.abs_q, _mm256_sign_epi8(x.q, w.q), _mm256_sign_epi8(x.q_lo, w.q));
+    acc = _mm256_fmadd_ps(scale, dot, acc);
   }
 };
 
@@ -273,7 +280,16 @@ void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end, con
   }
 }
 
-// Bit-identical to the portable QuantizeRow: 127 / amax, round half to even.
+// Bit-identical to the portable QuantizeRow: 127 / amax, round half to even, the residual
+// scaled by 256.
+// Four vectors of 8 int32 in [-127, 127] -> 32 int8 in element order.
+__m256i PackBytes(const __m256i q[4]) {
+  // The packs interleave the 128-bit lanes; the permutation restores element order.
+  const __m256i packed =
+      _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+  return _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 template <class Activation>
 void QuantizeRow(const float* x, int64_t cols, void* out) {
   auto* blocks = static_cast<Activation*>(out);
@@ -288,22 +304,25 @@ void QuantizeRow(const float* x, int64_t cols, void* out) {
     }
     const float amax = avx2::HorizontalMax(max_abs);
     const __m256 inv_scale = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
-    __m256i q[4];
+    constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    __m256i q[4], q_lo[4];
+    __m256i sum = _mm256_setzero_si256();
     for (int i = 0; i < 4; ++i) {
-      q[i] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[i], inv_scale),
-                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      const __m256 scaled = _mm256_mul_ps(v[i], inv_scale);
+      const __m256 rounded = _mm256_round_ps(scaled, kRound);
+      const __m256 residual =
+          _mm256_round_ps(_mm256_mul_ps(_mm256_sub_ps(scaled, rounded), _mm256_set1_ps(256.0f)),
+                          kRound);
+      q[i] = _mm256_cvtps_epi32(rounded);
+      q_lo[i] = _mm256_cvtps_epi32(
+          _mm256_min_ps(_mm256_max_ps(residual, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f)));
+      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_slli_epi32(q[i], 8), q_lo[i]));
     }
-    // The packs interleave the 128-bit lanes; the permutation restores element order.
-    const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
-                                              _mm256_packs_epi32(q[2], q[3]));
-    const __m256i ordered =
-        _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     Activation& a = blocks[b];
-    a.d = amax / 127.0f;
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs), ordered);
+    a.d = amax / 127.0f / 256.0f;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs), PackBytes(q));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs_lo), PackBytes(q_lo));
     if constexpr (std::is_same_v<Activation, ActivationBlockQ8Sum>) {
-      const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]),
-                                           _mm256_add_epi32(q[2], q[3]));
       a.s = a.d * static_cast<float>(avx2::HorizontalSum(sum));
     }
   }

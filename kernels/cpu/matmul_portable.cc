@@ -73,7 +73,7 @@ void MatMulQuant(const void* w, int64_t cols, int64_t row_begin, int64_t row_end
         for (int64_t t = 0; t < tile; ++t) {
           const Activation& a = acts[(t0 + t) * n_blocks + b];
           int32_t sum = 0;
-          for (int j = 0; j < kQuantBlock; ++j) sum += q[j] * a.qs[j];
+          for (int j = 0; j < kQuantBlock; ++j) sum += q[j] * (256 * a.qs[j] + a.qs_lo[j]);
           acc[t] += d * a.d * static_cast<float>(sum);
           if constexpr (Decoder::kHasMin) acc[t] += m * a.s;
         }
@@ -106,8 +106,8 @@ void MatMulFloat(const void* w, int64_t cols, int64_t row_begin, int64_t row_end
   }
 }
 
-// Same arithmetic as the AVX2 version (127 / amax, round half to even), so both produce
-// bit-identical prepared rows.
+// Same arithmetic as the AVX2 version (127 / amax, round half to even, the residual
+// scaled by 256), so both produce bit-identical prepared rows.
 template <class Activation>
 void QuantizeRow(const float* x, int64_t cols, void* out) {
   auto* blocks = static_cast<Activation*>(out);
@@ -117,11 +117,14 @@ void QuantizeRow(const float* x, int64_t cols, void* out) {
     for (int j = 0; j < kQuantBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
     const float inv_scale = amax != 0.0f ? 127.0f / amax : 0.0f;
     Activation& a = blocks[b];
-    a.d = amax / 127.0f;
+    a.d = amax / 127.0f / 256.0f;
     int32_t sum = 0;
     for (int j = 0; j < kQuantBlock; ++j) {
-      a.qs[j] = static_cast<int8_t>(std::lrint(xb[j] * inv_scale));
-      sum += a.qs[j];
+      const float scaled = xb[j] * inv_scale;
+      const float q = std::nearbyint(scaled);
+      a.qs[j] = static_cast<int8_t>(q);
+      a.qs_lo[j] = static_cast<int8_t>(std::clamp(std::nearbyint((scaled - q) * 256.0f), -127.0f, 127.0f));
+      sum += 256 * a.qs[j] + a.qs_lo[j];
     }
     if constexpr (std::is_same_v<Activation, ActivationBlockQ8Sum>) {
       a.s = a.d * static_cast<float>(sum);

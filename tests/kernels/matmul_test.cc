@@ -173,13 +173,16 @@ Decoded DecodePrepared(GgmlType type, const std::vector<std::byte>& prepared, in
     }
     const size_t block_bytes = row_bytes / (cols / kQuantBlock);
     for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+      // Every block ends with its two planes: qs, then qs_lo.
       float d;
-      int8_t qs[kQuantBlock];
+      int8_t qs[kQuantBlock], qs_lo[kQuantBlock];
       std::memcpy(&d, row + b * block_bytes, 4);
-      std::memcpy(qs, row + (b + 1) * block_bytes - kQuantBlock, kQuantBlock);
+      std::memcpy(qs, row + (b + 1) * block_bytes - 2 * kQuantBlock, kQuantBlock);
+      std::memcpy(qs_lo, row + (b + 1) * block_bytes - kQuantBlock, kQuantBlock);
       out.scale[t * cols / kQuantBlock + b] = d;
       for (int j = 0; j < kQuantBlock; ++j) {
-        out.x_hat[t * cols + b * kQuantBlock + j] = static_cast<double>(d) * qs[j];
+        out.x_hat[t * cols + b * kQuantBlock + j] =
+            static_cast<double>(d) * (256.0 * qs[j] + qs_lo[j]);
       }
     }
   }
@@ -223,8 +226,10 @@ TEST_P(MatMulTest, PreparedActivationsAreWithinHalfAStep) {
       for (int j = 0; j < kQuantBlock; ++j) {
         amax = std::max(amax, std::fabs(x[block * kQuantBlock + j]));
       }
-      ASSERT_EQ(dec.scale[block], amax / 127.0f);
-      ASSERT_LE(std::fabs(dec.x_hat[i] - x[i]), dec.scale[block] * (0.5 + 1e-5)) << i;
+      ASSERT_EQ(dec.scale[block], amax / 127.0f / 256.0f);
+      // The low plane rounds to half a step of d, except where its clamp to 127 of a
+      // residual of 128 adds one more step.
+      ASSERT_LE(std::fabs(dec.x_hat[i] - x[i]), dec.scale[block] * (1.0 + 1e-3)) << i;
     }
     if (type() == GgmlType::kQ4_0 || type() == GgmlType::kQ4_1) {
       // s = d * sum(q) follows d in every block.
@@ -280,9 +285,9 @@ TEST_P(MatMulTest, MatchesFloat64ReferenceOverShapes) {
               truth += wv * x[t * cols + c];
               const double m = IsQuantised(type()) ? w.offsets[(r * cols + c) / kQuantBlock] : 0;
               magnitude += (std::fabs(wv) + std::fabs(m)) * std::fabs(xh);
-              // Rounding x to the grid of step d moves it by at most d / 2.
+              // Rounding x to the grid of step d moves it by at most d (see above).
               if (IsQuantised(type())) {
-                quant_bound += std::fabs(wv) * dec.scale[(t * cols + c) / kQuantBlock] * 0.5;
+                quant_bound += std::fabs(wv) * dec.scale[(t * cols + c) / kQuantBlock];
               }
             }
             // float32 accumulation: each block (or element) adds one rounded term to a
