@@ -15,9 +15,12 @@
 #include "kernels/cpu/activation_blocks.h"
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/quant_types.h"
+#include "tests/testing/reference_quantizers.h"
 
 namespace hearth::cpu {
 namespace {
+
+using ::hearth::testing::QuantizeBlock;
 
 enum class Impl { kAvx2, kPortable };
 
@@ -30,45 +33,6 @@ struct Weights {
   std::vector<double> values;   // (rows, cols) dequantised
   std::vector<double> offsets;  // (rows, cols / 32) per-block offset m (Q4_0: -8 d)
 };
-
-// Reference quantisers after ggml's quantize_row_*_ref.
-void QuantizeBlock(const float* x, BlockQ4_0& b) {
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < kQuantBlock; ++j) {
-    if (std::fabs(x[j]) > amax) amax = std::fabs(x[j]), max = x[j];
-  }
-  const float d = max / -8.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  b.d = Fp32ToFp16(d);
-  for (int j = 0; j < kQuantBlock / 2; ++j) {
-    const int lo = std::min(15, static_cast<int>(x[j] * id + 8.5f));
-    const int hi = std::min(15, static_cast<int>(x[j + 16] * id + 8.5f));
-    b.qs[j] = static_cast<uint8_t>(lo | (hi << 4));
-  }
-}
-
-void QuantizeBlock(const float* x, BlockQ4_1& b) {
-  const float min = *std::min_element(x, x + kQuantBlock);
-  const float max = *std::max_element(x, x + kQuantBlock);
-  const float d = (max - min) / 15.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  b.d = Fp32ToFp16(d);
-  b.m = Fp32ToFp16(min);
-  for (int j = 0; j < kQuantBlock / 2; ++j) {
-    const int lo = std::min(15, static_cast<int>((x[j] - min) * id + 0.5f));
-    const int hi = std::min(15, static_cast<int>((x[j + 16] - min) * id + 0.5f));
-    b.qs[j] = static_cast<uint8_t>(lo | (hi << 4));
-  }
-}
-
-void QuantizeBlock(const float* x, BlockQ8_0& b) {
-  float amax = 0.0f;
-  for (int j = 0; j < kQuantBlock; ++j) amax = std::max(amax, std::fabs(x[j]));
-  const float d = amax / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  b.d = Fp32ToFp16(d);
-  for (int j = 0; j < kQuantBlock; ++j) b.qs[j] = static_cast<int8_t>(std::lround(x[j] * id));
-}
 
 // Element j of a block as double, and the block's offset m.
 double BlockValue(const BlockQ4_0& b, int j, double* m) {
