@@ -1,9 +1,9 @@
 // GgufFile: a validated, memory-mapped GGUF file (versions 2 and 3).
 //
 // Open() maps the file read-only and checks everything before returning: magic, version,
-// every metadata key/value (all 13 value types, nested arrays), the tensor table (names,
-// ranks, dimensions, types, overflow of element counts), the alignment, and that every
-// tensor's data lies inside the file. A corrupt, truncated or hostile file yields
+// every metadata key/value (all 13 value types; arrays of arrays, which no model uses, are
+// refused), the tensor table (names, ranks, dimensions, types, overflow of element
+// counts), the alignment, and that every tensor's data lies inside the file. A corrupt, truncated or hostile file yields
 // InvalidArgument / DataLoss naming the problem; nothing is read out of bounds.
 //
 // Usage:
