@@ -3,8 +3,9 @@
 // Open() maps the file read-only and checks everything before returning: magic, version,
 // every metadata key/value (all 13 value types; arrays of arrays, which no model uses, are
 // refused), the tensor table (names, ranks, dimensions, types, overflow of element
-// counts), the alignment, and that every tensor's data lies inside the file. A corrupt, truncated or hostile file yields
-// InvalidArgument / DataLoss naming the problem; nothing is read out of bounds.
+// counts), the alignment, and that every tensor's data lies inside the file. A corrupt,
+// truncated or hostile file yields InvalidArgument / DataLoss naming the problem; nothing
+// is read out of bounds.
 //
 // Usage:
 //   absl::StatusOr<std::unique_ptr<GgufFile>> f = GgufFile::Open("model.gguf");
