@@ -75,6 +75,13 @@ absl::StatusOr<LlamaWeights> BindLlamaWeights(const GgufFile& file, LlamaConfig*
     w.output = w.token_embd;
     w.tied_output = true;
   }
+  // Each layer has kTensorsPerLayer tensors: a layer count the file cannot back is refused
+  // before anything is sized by it.
+  constexpr int64_t kTensorsPerLayer = 9;
+  if (c.n_layers > static_cast<int64_t>(file.tensors().size()) / kTensorsPerLayer) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "model declares %d layers but holds only %d tensors", c.n_layers, file.tensors().size()));
+  }
   w.layers.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) {
     LayerWeights& l = w.layers[i];

@@ -144,5 +144,13 @@ TEST(LlamaModelTest, RejectsUnsupportedArchitecture) {
   EXPECT_THAT(model.status().message(), ::testing::HasSubstr("gpt2"));
 }
 
+TEST(LlamaModelTest, RejectsLayerCountTheFileCannotBack) {
+  // Found by the fuzzer: a huge block_count once sized a vector before any tensor was read.
+  absl::StatusOr<std::unique_ptr<LlamaModel>> model =
+      LlamaModel::Load(kSource + "/tests/fuzz/seeds/regression-layer-count.gguf");
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(model.status().message(), ::testing::HasSubstr("layers"));
+}
+
 }  // namespace
 }  // namespace hearth
