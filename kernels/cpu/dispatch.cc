@@ -38,7 +38,7 @@ const KernelTable* MakeAvx2() {
 #endif
 }
 
-std::atomic<bool> force_portable{false};
+std::atomic<const KernelTable*> forced{nullptr};
 
 }  // namespace
 
@@ -55,11 +55,18 @@ const KernelTable* Avx2Kernels() {
 const KernelTable& ActiveKernels() {
   // Chosen once; the function-local static makes the first call thread-safe.
   static const KernelTable& detected = Avx2Kernels() ? *Avx2Kernels() : PortableKernels();
-  return force_portable.load(std::memory_order_relaxed) ? PortableKernels() : detected;
+  const KernelTable* table = forced.load(std::memory_order_relaxed);
+  return table != nullptr ? *table : detected;
 }
 
-void ForcePortableForTesting(bool force) {
-  force_portable.store(force, std::memory_order_relaxed);
+std::vector<const KernelTable*> AvailableKernels() {
+  std::vector<const KernelTable*> tables = {&PortableKernels()};
+  if (Avx2Kernels() != nullptr) tables.push_back(Avx2Kernels());
+  return tables;
+}
+
+void ForceKernelsForTesting(const KernelTable* table) {
+  forced.store(table, std::memory_order_relaxed);
 }
 
 }  // namespace hearth::cpu

@@ -4,11 +4,12 @@
 // matmul.h and ops.h call through ActiveKernels(), which picks the AVX2 table once, on
 // first use, where the CPU supports AVX2 and FMA. This table pointer is the only global
 // state of the kernels; it is never written after selection except by
-// ForcePortableForTesting.
+// ForceKernelsForTesting.
 #ifndef HEARTH_KERNELS_CPU_DISPATCH_H_
 #define HEARTH_KERNELS_CPU_DISPATCH_H_
 
 #include <cstdint>
+#include <vector>
 
 namespace hearth::cpu {
 
@@ -46,12 +47,16 @@ void FillAvx2Ops(KernelTable& table);
 const KernelTable& ActiveKernels();
 
 // The portable table, and the AVX2 table or nullptr where the CPU (or the build) lacks it;
-// tests use them to compare the two implementations.
+// tests use them to compare the implementations.
 const KernelTable& PortableKernels();
 const KernelTable* Avx2Kernels();
 
-// While true, ActiveKernels() returns the portable table even on AVX2 CPUs.
-void ForcePortableForTesting(bool force);
+// Every table this CPU and build can run, portable first.
+std::vector<const KernelTable*> AvailableKernels();
+
+// While non-null, ActiveKernels() returns `table` instead of the detected one; nullptr
+// restores detection. For tests, which run every available implementation.
+void ForceKernelsForTesting(const KernelTable* table);
 
 }  // namespace hearth::cpu
 

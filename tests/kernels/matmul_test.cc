@@ -157,9 +157,9 @@ class MatMulTest : public ::testing::TestWithParam<std::tuple<Impl, GgmlType>> {
  protected:
   void SetUp() override {
     if (impl() == Impl::kAvx2 && Avx2Kernels() == nullptr) GTEST_SKIP() << "no AVX2";
-    ForcePortableForTesting(impl() == Impl::kPortable);
+    ForceKernelsForTesting(impl() == Impl::kPortable ? &PortableKernels() : Avx2Kernels());
   }
-  void TearDown() override { ForcePortableForTesting(false); }
+  void TearDown() override { ForceKernelsForTesting(nullptr); }
   Impl impl() const { return std::get<0>(GetParam()); }
   GgmlType type() const { return std::get<1>(GetParam()); }
 

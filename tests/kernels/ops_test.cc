@@ -29,9 +29,9 @@ class OpsTest : public ::testing::TestWithParam<Impl> {
  protected:
   void SetUp() override {
     if (GetParam() == Impl::kAvx2 && Avx2Kernels() == nullptr) GTEST_SKIP() << "no AVX2";
-    ForcePortableForTesting(GetParam() == Impl::kPortable);
+    ForceKernelsForTesting(GetParam() == Impl::kPortable ? &PortableKernels() : Avx2Kernels());
   }
-  void TearDown() override { ForcePortableForTesting(false); }
+  void TearDown() override { ForceKernelsForTesting(nullptr); }
 };
 
 TEST_P(OpsTest, DotF32MatchesFloat64) {
