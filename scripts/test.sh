@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test hearth has: warnings as errors, ctest, pytest, the
 # installed-package consumer, an AddressSanitizer + UndefinedBehaviorSanitizer build of
-# the unit tests, and a bounded libFuzzer run. CI runs exactly this.
+# the unit tests, a ThreadSanitizer build of the tests labelled `concurrency`, and a
+# bounded libFuzzer run. CI runs exactly this.
 #   FUZZ_SECONDS=60 (default) bounds the fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,16 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDe
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+# Everything is built (tests not labelled too): simpler than tracking which targets carry
+# the label, and a test gains it without touching this script.
+echo "== ThreadSanitizer (clang): concurrency tests"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DHEARTH_SANITIZE=thread -DHEARTH_WERROR=ON -DHEARTH_CUDA=OFF \
+  -DHEARTH_BUILD_BENCH=OFF -DHEARTH_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build-tsan -j "$jobs"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  ctest --test-dir build-tsan -L concurrency --output-on-failure -j "$jobs"
 
 echo "== libFuzzer: GGUF reader, ${fuzz_seconds}s"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
