@@ -137,42 +137,66 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_MatMul)->Apply(MatMulArgs);
 
-// Every matrix product of one SmolLM2-135M decode step, in order, with the layout of
-// the Q4_1 GGUF (Q4_1 layers, Q8_0 output head): 96.4 MB of weights per token.
-void BM_DecodeStepMatVecs(benchmark::State& state) {
-  struct Matrix {
-    GgmlType type;
-    int64_t rows, cols;
-    std::vector<std::byte> data;
-  };
-  std::mt19937 rng(3);
-  std::vector<Matrix> matrices;
+// The matrices of one SmolLM2-135M forward step, in order, with the layout of the Q4_1
+// GGUF (Q4_1 layers, Q8_0 output head): 96.4 MB of weights.
+struct StepMatrix {
+  GgmlType type;
+  int64_t rows, cols;
+  std::vector<std::byte> data;
+};
+
+std::vector<StepMatrix> StepMatrices(std::mt19937& rng) {
+  std::vector<StepMatrix> matrices;
   for (int layer = 0; layer < 30; ++layer) {
     for (auto [rows, cols] : {std::pair{576, 576}, {192, 576}, {192, 576}, {576, 576},
                               {1536, 576}, {1536, 576}, {576, 1536}}) {
-      matrices.push_back({GgmlType::kQ4_1, rows, cols, RandomWeights(GgmlType::kQ4_1, rows, cols, rng)});
+      matrices.push_back(
+          {GgmlType::kQ4_1, rows, cols, RandomWeights(GgmlType::kQ4_1, rows, cols, rng)});
     }
   }
-  matrices.push_back({GgmlType::kQ8_0, 49152, 576, RandomWeights(GgmlType::kQ8_0, 49152, 576, rng)});
+  matrices.push_back(
+      {GgmlType::kQ8_0, 49152, 576, RandomWeights(GgmlType::kQ8_0, 49152, 576, rng)});
+  return matrices;
+}
+
+// Every matrix product of one step over n_tokens activation rows.
+void StepMatMuls(benchmark::State& state, int64_t n_tokens) {
+  std::mt19937 rng(3);
+  const std::vector<StepMatrix> matrices = StepMatrices(rng);
   size_t bytes = 0;
-  for (const Matrix& m : matrices) bytes += m.data.size();
-  const std::vector<std::byte> x576 = Prepared(GgmlType::kQ4_1, 1, 576, rng);
-  const std::vector<std::byte> x1536 = Prepared(GgmlType::kQ4_1, 1, 1536, rng);
-  const std::vector<std::byte> x_head = Prepared(GgmlType::kQ8_0, 1, 576, rng);
-  std::vector<float> y(49152);
+  int64_t macs = 0;
+  for (const StepMatrix& m : matrices) {
+    bytes += m.data.size();
+    macs += m.rows * m.cols * n_tokens;
+  }
+  const std::vector<std::byte> x576 = Prepared(GgmlType::kQ4_1, n_tokens, 576, rng);
+  const std::vector<std::byte> x1536 = Prepared(GgmlType::kQ4_1, n_tokens, 1536, rng);
+  const std::vector<std::byte> x_head = Prepared(GgmlType::kQ8_0, n_tokens, 576, rng);
+  std::vector<float> y(49152 * n_tokens);
   for (auto _ : state) {
-    for (const Matrix& m : matrices) {
+    for (const StepMatrix& m : matrices) {
       const void* x = m.type == GgmlType::kQ8_0 ? x_head.data()
                       : m.cols == 576           ? x576.data()
                                                 : x1536.data();
-      MatMulRows(m.type, m.data.data(), m.cols, 0, m.rows, x, 1, y.data(), m.rows);
+      MatMulRows(m.type, m.data.data(), m.cols, 0, m.rows, x, n_tokens, y.data(), m.rows);
     }
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
-  state.SetItemsProcessed(state.iterations());  // tokens
+  state.SetItemsProcessed(state.iterations() * n_tokens);  // tokens
+  state.counters["GMAC/s"] = benchmark::Counter(
+      static_cast<double>(macs) * 1e-9 * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
 }
+
+// A decode step: one token, bound by memory.
+void BM_DecodeStepMatVecs(benchmark::State& state) { StepMatMuls(state, 1); }
 BENCHMARK(BM_DecodeStepMatVecs)->Unit(benchmark::kMillisecond);
+
+// A continuous-batching step over n sequences (arg), one decode token each: every weight
+// block is reused n times, so this is bound by arithmetic.
+void BM_BatchStepMatMuls(benchmark::State& state) { StepMatMuls(state, state.range(0)); }
+BENCHMARK(BM_BatchStepMatMuls)->ArgName("tokens")->Arg(32)->Unit(benchmark::kMillisecond);
 
 // The ceiling: sum a buffer far larger than the caches, 4 independent sums so that the
 // loop is limited by loads alone.

@@ -38,6 +38,35 @@ const KernelTable* MakeAvx2() {
 #endif
 }
 
+bool CpuHasAvx512Vnni() {
+#if defined(HEARTH_KERNELS_AVX512VNNI)
+  // 256-bit vpdpbusd needs AVX512_VNNI and AVX512VL; the table also uses the AVX2 kernels.
+  return CpuHasAvx2Fma() && __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
+const KernelTable* MakeAvx512Vnni() {
+#if defined(HEARTH_KERNELS_AVX512VNNI)
+  if (!CpuHasAvx512Vnni()) return nullptr;
+  static const KernelTable table = [] {
+    // The AVX2 table with the quantised products replaced: float weights gain nothing
+    // from VNNI.
+    KernelTable t{};
+    t.name = "avx512vnni";
+    FillAvx2MatMul(t);
+    FillAvx2Ops(t);
+    FillAvx512VnniMatMul(t);
+    return t;
+  }();
+  return &table;
+#else
+  return nullptr;
+#endif
+}
+
 std::atomic<const KernelTable*> forced{nullptr};
 
 }  // namespace
@@ -52,9 +81,17 @@ const KernelTable* Avx2Kernels() {
   return table;
 }
 
+const KernelTable* Avx512VnniKernels() {
+  static const KernelTable* const table = MakeAvx512Vnni();
+  return table;
+}
+
 const KernelTable& ActiveKernels() {
-  // Chosen once; the function-local static makes the first call thread-safe.
-  static const KernelTable& detected = Avx2Kernels() ? *Avx2Kernels() : PortableKernels();
+  // Chosen once, the same table for every call whatever its shape, which is what keeps
+  // results batch-invariant; the function-local static makes the first call thread-safe.
+  static const KernelTable& detected = Avx512VnniKernels() ? *Avx512VnniKernels()
+                                       : Avx2Kernels()     ? *Avx2Kernels()
+                                                           : PortableKernels();
   const KernelTable* table = forced.load(std::memory_order_relaxed);
   return table != nullptr ? *table : detected;
 }
@@ -62,6 +99,7 @@ const KernelTable& ActiveKernels() {
 std::vector<const KernelTable*> AvailableKernels() {
   std::vector<const KernelTable*> tables = {&PortableKernels()};
   if (Avx2Kernels() != nullptr) tables.push_back(Avx2Kernels());
+  if (Avx512VnniKernels() != nullptr) tables.push_back(Avx512VnniKernels());
   return tables;
 }
 

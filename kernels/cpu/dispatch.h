@@ -1,10 +1,10 @@
 // Internal: the table of kernel implementations chosen at run time.
 //
-// The kernels exist twice, portable C++ and AVX2/FMA/F16C. The public functions in
-// matmul.h and ops.h call through ActiveKernels(), which picks the AVX2 table once, on
-// first use, where the CPU supports AVX2 and FMA. This table pointer is the only global
-// state of the kernels; it is never written after selection except by
-// ForceKernelsForTesting.
+// The kernels exist three times: portable C++, AVX2/FMA/F16C, and AVX2 with the quantised
+// products in AVX-512 VNNI. The public functions in matmul.h and ops.h call through
+// ActiveKernels(), which picks once, on first use, the most capable table the CPU
+// supports. This table pointer is the only global state of the kernels; it is never
+// written after selection except by ForceKernelsForTesting.
 #ifndef HEARTH_KERNELS_CPU_DISPATCH_H_
 #define HEARTH_KERNELS_CPU_DISPATCH_H_
 
@@ -21,7 +21,7 @@ using MatMulFn = void (*)(const void* w, int64_t cols, int64_t row_begin, int64_
 using QuantizeRowFn = void (*)(const float* x, int64_t cols, void* out);
 
 struct KernelTable {
-  const char* name;  // "avx2" or "portable"
+  const char* name;  // "avx512vnni", "avx2" or "portable"
   MatMulFn matmul_q4_0;
   MatMulFn matmul_q4_1;
   MatMulFn matmul_q8_0;
@@ -42,14 +42,18 @@ void FillPortableOps(KernelTable& table);
 // Defined only where the *_avx2.cc files are built (HEARTH_KERNELS_AVX2).
 void FillAvx2MatMul(KernelTable& table);
 void FillAvx2Ops(KernelTable& table);
+// Only where matmul_vnni.cc is built (HEARTH_KERNELS_AVX512VNNI); sets the quantised
+// products, over a table the AVX2 functions filled.
+void FillAvx512VnniMatMul(KernelTable& table);
 
 // The table every public kernel function calls through.
 const KernelTable& ActiveKernels();
 
-// The portable table, and the AVX2 table or nullptr where the CPU (or the build) lacks it;
-// tests use them to compare the implementations.
+// The portable table, and the AVX2 and VNNI tables or nullptr where the CPU (or the build)
+// lacks them; tests use them to compare the implementations.
 const KernelTable& PortableKernels();
 const KernelTable* Avx2Kernels();
+const KernelTable* Avx512VnniKernels();
 
 // Every table this CPU and build can run, portable first.
 std::vector<const KernelTable*> AvailableKernels();

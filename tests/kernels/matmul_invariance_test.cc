@@ -152,7 +152,7 @@ std::string ParamName(
 
 // Every implementation dispatch can choose; the ones this CPU lacks skip.
 INSTANTIATE_TEST_SUITE_P(AllImplementations, MatMulInvarianceTest,
-                         ::testing::Combine(::testing::Values("portable", "avx2"),
+                         ::testing::Combine(::testing::Values("portable", "avx2", "avx512vnni"),
                                             ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1,
                                                               GgmlType::kQ8_0, GgmlType::kF16,
                                                               GgmlType::kF32)),

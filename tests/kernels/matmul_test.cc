@@ -22,7 +22,33 @@ namespace {
 
 using ::hearth::testing::QuantizeBlock;
 
-enum class Impl { kAvx2, kPortable };
+// The implementations dispatch can choose, by KernelTable::name; on a CPU without one,
+// its tests skip.
+enum class Impl { kAvx2, kAvx512Vnni, kPortable };
+
+const char* ImplName(Impl impl) {
+  switch (impl) {
+    case Impl::kAvx2:
+      return "avx2";
+    case Impl::kAvx512Vnni:
+      return "avx512vnni";
+    case Impl::kPortable:
+      return "portable";
+  }
+  return "";
+}
+
+const KernelTable* TableFor(Impl impl) {
+  switch (impl) {
+    case Impl::kAvx2:
+      return Avx2Kernels();
+    case Impl::kAvx512Vnni:
+      return Avx512VnniKernels();
+    case Impl::kPortable:
+      return &PortableKernels();
+  }
+  return nullptr;
+}
 
 // A weight matrix in its GGUF layout plus, in double, exactly the values it encodes.
 struct Weights {
@@ -156,8 +182,8 @@ Decoded DecodePrepared(GgmlType type, const std::vector<std::byte>& prepared, in
 class MatMulTest : public ::testing::TestWithParam<std::tuple<Impl, GgmlType>> {
  protected:
   void SetUp() override {
-    if (impl() == Impl::kAvx2 && Avx2Kernels() == nullptr) GTEST_SKIP() << "no AVX2";
-    ForceKernelsForTesting(impl() == Impl::kPortable ? &PortableKernels() : Avx2Kernels());
+    if (TableFor(impl()) == nullptr) GTEST_SKIP() << "this CPU or build lacks " << ImplName(impl());
+    ForceKernelsForTesting(TableFor(impl()));
   }
   void TearDown() override { ForceKernelsForTesting(nullptr); }
   Impl impl() const { return std::get<0>(GetParam()); }
@@ -171,7 +197,7 @@ class MatMulTest : public ::testing::TestWithParam<std::tuple<Impl, GgmlType>> {
 };
 
 TEST_P(MatMulTest, ImplementationName) {
-  EXPECT_STREQ(MatMulImplementation(), impl() == Impl::kAvx2 ? "avx2" : "portable");
+  EXPECT_STREQ(MatMulImplementation(), ImplName(impl()));
 }
 
 TEST_P(MatMulTest, PreparedActivationsAreWithinHalfAStep) {
@@ -357,26 +383,30 @@ const char* TypeLabel(GgmlType type) {
 }
 
 std::string ParamName(const ::testing::TestParamInfo<MatMulTest::ParamType>& info) {
-  return std::string(std::get<0>(info.param) == Impl::kAvx2 ? "Avx2" : "Portable") +
-         TypeLabel(std::get<1>(info.param));
+  std::string name = ImplName(std::get<0>(info.param));
+  name[0] = static_cast<char>(name[0] - 'a' + 'A');
+  return name + TypeLabel(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatMulTest,
-                         ::testing::Combine(::testing::Values(Impl::kAvx2, Impl::kPortable),
+                         ::testing::Combine(::testing::Values(Impl::kAvx2, Impl::kAvx512Vnni,
+                                                              Impl::kPortable),
                                             ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1,
                                                               GgmlType::kQ8_0, GgmlType::kF16,
                                                               GgmlType::kF32)),
                          ParamName);
 
-// The two implementations side by side on the same inputs: identical prepared rows
-// (same arithmetic), products equal up to float32 summation order.
-class Avx2VsPortableTest : public ::testing::TestWithParam<GgmlType> {};
+// Each vectorised implementation and the portable one side by side on the same inputs:
+// identical prepared rows (same arithmetic), products equal up to float32 summation order.
+class VectorVsPortableTest : public ::testing::TestWithParam<std::tuple<Impl, GgmlType>> {};
 
-TEST_P(Avx2VsPortableTest, AgreeClosely) {
-  const KernelTable* avx2 = Avx2Kernels();
-  if (avx2 == nullptr) GTEST_SKIP() << "no AVX2";
+TEST_P(VectorVsPortableTest, AgreeClosely) {
+  const KernelTable* fast = TableFor(std::get<0>(GetParam()));
+  if (fast == nullptr) {
+    GTEST_SKIP() << "this CPU or build lacks " << ImplName(std::get<0>(GetParam()));
+  }
   const KernelTable& portable = PortableKernels();
-  const GgmlType type = GetParam();
+  const GgmlType type = std::get<1>(GetParam());
   std::mt19937 rng(99);
   for (int64_t cols : {32, 160, 576, 1536}) {
     const int64_t rows = 37, n = 9;
@@ -388,11 +418,11 @@ TEST_P(Avx2VsPortableTest, AgreeClosely) {
       switch (type) {
         case GgmlType::kQ4_0:
         case GgmlType::kQ4_1:
-          avx2->quantize_q8_sum(&x[t * cols], cols, &xa[t * row_bytes]);
+          fast->quantize_q8_sum(&x[t * cols], cols, &xa[t * row_bytes]);
           portable.quantize_q8_sum(&x[t * cols], cols, &xp[t * row_bytes]);
           break;
         case GgmlType::kQ8_0:
-          avx2->quantize_q8(&x[t * cols], cols, &xa[t * row_bytes]);
+          fast->quantize_q8(&x[t * cols], cols, &xa[t * row_bytes]);
           portable.quantize_q8(&x[t * cols], cols, &xp[t * row_bytes]);
           break;
         case GgmlType::kF16:
@@ -416,7 +446,7 @@ TEST_P(Avx2VsPortableTest, AgreeClosely) {
         }
         return k.matmul_f32;
       };
-      pick(*avx2)(w.data.data(), cols, 0, rows, xa.data(), tokens, ya.data(), rows);
+      pick(*fast)(w.data.data(), cols, 0, rows, xa.data(), tokens, ya.data(), rows);
       pick(portable)(w.data.data(), cols, 0, rows, xp.data(), tokens, yp.data(), rows);
       for (int64_t t = 0; t < tokens; ++t) {
         for (int64_t r = 0; r < rows; ++r) {
@@ -438,12 +468,12 @@ TEST_P(Avx2VsPortableTest, AgreeClosely) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, Avx2VsPortableTest,
-                         ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ8_0,
-                                           GgmlType::kF16, GgmlType::kF32),
-                         [](const ::testing::TestParamInfo<GgmlType>& p) {
-                           return std::string(TypeLabel(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(AllTypes, VectorVsPortableTest,
+                         ::testing::Combine(::testing::Values(Impl::kAvx2, Impl::kAvx512Vnni),
+                                            ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1,
+                                                              GgmlType::kQ8_0, GgmlType::kF16,
+                                                              GgmlType::kF32)),
+                         ParamName);
 
 }  // namespace
 }  // namespace hearth::cpu
