@@ -160,16 +160,15 @@ void BlockManager::Publish(absl::Span<const int32_t> tokens, absl::Span<const in
   // A table is published front to back, so its unseen blocks are a tail: walking back
   // from the end to the first seen block costs only the new ones.
   int64_t start = n;
-  while (start > 0 && ValidId(table[start - 1]) &&
-         blocks_[table[start - 1]].state == State::kUnpublished) {
-    --start;
-  }
-  for (int64_t i = start; i < n; ++i) {
-    const int32_t id = table[i];
-    if (!ValidId(id)) {
+  for (; start > 0; --start) {
+    if (!ValidId(table[start - 1])) {
       assert(false && "BlockManager::Publish: block id out of range");
       return;
     }
+    if (blocks_[table[start - 1]].state != State::kUnpublished) break;
+  }
+  for (int64_t i = start; i < n; ++i) {
+    const int32_t id = table[i];
     Block& block = blocks_[id];
     absl::Span<const int32_t> chunk = tokens.subspan(i * block_tokens_, block_tokens_);
     uint64_t parent_key = kRootKey;

@@ -60,8 +60,10 @@ class BlockManager {
   int64_t total_blocks() const { return static_cast<int64_t>(blocks_.size()); }
   int64_t used_blocks() const { return used_; }      // reference count > 0
   int64_t cached_blocks() const { return cached_; }  // count 0, indexed (evictable)
-  int64_t free_blocks() const { return static_cast<int64_t>(free_.size()); }  // count 0, not indexed
-  int64_t available_blocks() const { return free_blocks() + cached_blocks(); }  // Allocate() can hand out
+  // Reference count 0, not indexed.
+  int64_t free_blocks() const { return static_cast<int64_t>(free_.size()); }
+  // Free + cached: what Allocate() can still hand out.
+  int64_t available_blocks() const { return free_blocks() + cached_blocks(); }
 
   // Looks up the longest run of whole blocks of `tokens` (from token 0) that are indexed,
   // covering at most max_tokens tokens (rounded down to whole blocks). Takes one

@@ -430,6 +430,22 @@ TEST(BlockManagerTest, CountsQueriedAndHitTokens) {
   EXPECT_EQ(m.hit_tokens(), 16u);
 }
 
+TEST(BlockManagerTest, MisuseIsIgnoredInReleaseBuilds) {
+#ifndef NDEBUG
+  GTEST_SKIP() << "asserts in debug builds";
+#else
+  BlockManager m(2, kBlockTokens, true);
+  std::vector<int32_t> table = Computed(m, Tokens(kBlockTokens, 0));
+  m.Release(table);
+  m.Release(table);  // not held any more
+  m.Release(std::vector<int32_t>{-1, 2, 99});
+  m.Publish(Tokens(2 * kBlockTokens, 0), std::vector<int32_t>{0, 77}, 2);
+  EXPECT_EQ(m.used_blocks(), 0);
+  EXPECT_EQ(m.cached_blocks(), 1);
+  EXPECT_EQ(m.free_blocks(), 1);
+#endif
+}
+
 // Collides far more often than any real hash: 16 keys in all.
 uint64_t WeakHash(uint64_t parent_key, absl::Span<const int32_t> tokens) {
   uint64_t h = parent_key * 31;
@@ -538,8 +554,8 @@ TEST_P(BlockManagerRandomTest, HandsOutOnlyMatchingKeysAndValues) {
       ASSERT_LE(cached, n - 1);
       ASSERT_EQ(static_cast<int64_t>(s.table.size()), cached / block_tokens);
       for (size_t b = 0; b < s.table.size(); ++b) {
-        const std::vector<int32_t> want(s.tokens.begin(),
-                                        s.tokens.begin() + static_cast<std::ptrdiff_t>(b + 1) * block_tokens);
+        const auto end = s.tokens.begin() + static_cast<std::ptrdiff_t>(b + 1) * block_tokens;
+        const std::vector<int32_t> want(s.tokens.begin(), end);
         ASSERT_EQ(written.at(s.table[b]), want) << "block " << b << " of a cached prefix";
       }
       const bool fits = Grow(m, n, &s.table);
