@@ -2,8 +2,11 @@
 //
 // Activations are first prepared once per row for the weight type (quantised to 8-bit
 // blocks for the quantised types, left in float32 for F32/F16), then every weight row is
-// dotted with every prepared activation row. The AVX2/FMA implementation is chosen at run
-// time where the CPU has it; a portable one runs elsewhere.
+// dotted with every prepared activation row. The AVX-512 VNNI or AVX2/FMA implementation
+// is chosen at run time where the CPU has it; a portable one runs elsewhere.
+//
+// Results are batch-invariant: y[t, r] depends only on weight row r and activation row t,
+// bit for bit, not on n_tokens, t's place among them, or the row range of the call.
 //
 // Usage (y = W x for a Q4_1 W of shape (rows, cols)):
 //   std::vector<std::byte> xq(ActivationRowBytes(GgmlType::kQ4_1, cols));
@@ -43,7 +46,7 @@ void MatMulRows(GgmlType weight_type, const void* w, int64_t cols, int64_t row_b
 void DequantizeRow(GgmlType weight_type, const void* w, int64_t cols, int64_t row,
                    float* out);
 
-// Name of the implementation chosen at run time: "avx2" or "portable".
+// Name of the implementation chosen at run time: "avx512vnni", "avx2" or "portable".
 const char* MatMulImplementation();
 
 }  // namespace hearth::cpu
