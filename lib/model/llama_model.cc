@@ -13,11 +13,7 @@
 namespace hearth {
 namespace {
 
-// Tokens per forward chunk: bounds the scratch memory of a long prompt while keeping the
-// weight-block reuse of batched matrix products.
-constexpr int64_t kMaxChunk = 64;
-
-// Activations of one chunk of tokens.
+// Activations of one batch of tokens.
 struct Activations {
   explicit Activations(const LlamaConfig& c, int64_t n)
       : x(n * c.dim), xb(n * c.dim), q(n * c.q_dim()), k(n * c.kv_dim()), v(n * c.kv_dim()),
@@ -33,31 +29,76 @@ struct Activations {
   MatMulScratch scratch;
 };
 
-// Causal grouped-query attention of tokens at positions [start_pos, start_pos + n) over
-// the cache, whose rows up to each token's own position are filled.
+// Where each token of the flattened batch lives.
+struct TokenSlot {
+  int64_t pos;                            // position in its sequence
+  absl::Span<const int32_t> block_table;  // its sequence's blocks
+};
+
+// Causal grouped-query attention of every token over its own sequence's cached
+// positions [0, pos], read through the block table.
 // q: (n, n_heads * head_dim) -> out: (n, n_heads * head_dim)
-void Attention(const LlamaConfig& c, int64_t layer, KvCache& cache, int64_t start_pos,
-               int64_t n, const float* q, float* out, ThreadPool& pool) {
+void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
+               absl::Span<const TokenSlot> slots, const float* q, float* out, ThreadPool& pool) {
   const int64_t hd = c.head_dim, group = c.n_heads / c.n_kv_heads;
+  const int64_t bt = cache.block_tokens();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  int64_t longest = 0;
+  for (const TokenSlot& s : slots) longest = std::max(longest, s.pos + 1);
+  const int64_t n = static_cast<int64_t>(slots.size());
   pool.ParallelFor(n * c.n_heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(start_pos + n);
+    std::vector<float> scores(longest);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / c.n_heads, h = task % c.n_heads;
+      const TokenSlot& slot = slots[t];
       const int64_t kv_offset = (h / group) * hd;
-      const int64_t len = start_pos + t + 1;
+      const int64_t len = slot.pos + 1;
       const float* qh = q + t * c.q_dim() + h * hd;
       for (int64_t p = 0; p < len; ++p) {
-        scores[p] = cpu::DotF32(qh, cache.Key(layer, p) + kv_offset, hd) * scale;
+        const float* key = cache.Key(layer, slot.block_table[p / bt], p % bt);
+        scores[p] = cpu::DotF32(qh, key + kv_offset, hd) * scale;
       }
       cpu::SoftmaxInPlace(scores.data(), len);
       float* oh = out + t * c.q_dim() + h * hd;
       std::fill(oh, oh + hd, 0.0f);
       for (int64_t p = 0; p < len; ++p) {
-        cpu::AxpyF32(scores[p], cache.Value(layer, p) + kv_offset, oh, hd);
+        const float* value = cache.Value(layer, slot.block_table[p / bt], p % bt);
+        cpu::AxpyF32(scores[p], value + kv_offset, oh, hd);
       }
     }
   });
+}
+
+absl::Status ValidateBatch(const LlamaConfig& c, absl::Span<const SequenceChunk> batch,
+                           const PagedKvCache& cache) {
+  if (batch.empty()) return absl::InvalidArgumentError("Forward called with an empty batch");
+  for (const SequenceChunk& chunk : batch) {
+    const int64_t n = static_cast<int64_t>(chunk.tokens.size());
+    if (n == 0) return absl::InvalidArgumentError("Forward called with an empty chunk");
+    const int64_t end = chunk.start_pos + n;
+    const int64_t covered =
+        static_cast<int64_t>(chunk.block_table.size()) * cache.block_tokens();
+    if (chunk.start_pos < 0 || end > covered || end > c.context_length) {
+      return absl::OutOfRangeError(absl::StrFormat(
+          "positions %d..%d exceed the sequence's %d KV blocks of %d tokens (or the model's "
+          "context of %d)",
+          chunk.start_pos, end, chunk.block_table.size(), cache.block_tokens(),
+          c.context_length));
+    }
+    for (int32_t block : chunk.block_table) {
+      if (block < 0 || block >= cache.n_blocks()) {
+        return absl::OutOfRangeError(
+            absl::StrFormat("KV block %d is outside the cache (%d blocks)", block, cache.n_blocks()));
+      }
+    }
+    for (int32_t id : chunk.tokens) {
+      if (id < 0 || id >= c.vocab_size) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("token id %d is outside the vocabulary (%d)", id, c.vocab_size));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -77,71 +118,72 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromFile(std::unique_ptr
       new LlamaModel(std::move(file), *std::move(config), *std::move(weights)));
 }
 
-absl::Status LlamaModel::Forward(absl::Span<const int32_t> tokens, int64_t start_pos,
-                                 KvCache& cache, ThreadPool& pool, LogitsMode mode,
-                                 std::vector<float>* logits) const {
+absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvCache& cache,
+                                 ThreadPool& pool, std::vector<float>* logits) const {
   const LlamaConfig& c = config_;
-  const int64_t n_total = static_cast<int64_t>(tokens.size());
-  if (n_total == 0) return absl::InvalidArgumentError("Forward called with no tokens");
-  if (start_pos < 0 || start_pos + n_total > cache.capacity()) {
-    return absl::OutOfRangeError(absl::StrFormat(
-        "positions %d..%d exceed the KV cache of %d positions", start_pos, start_pos + n_total,
-        cache.capacity()));
-  }
-  for (int32_t id : tokens) {
-    if (id < 0 || id >= c.vocab_size) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("token id %d is outside the vocabulary (%d)", id, c.vocab_size));
-    }
-  }
-  logits->assign((mode == LogitsMode::kAll ? n_total : 1) * c.vocab_size, 0.0f);
+  if (absl::Status s = ValidateBatch(c, batch, cache); !s.ok()) return s;
 
-  Activations a(c, std::min(n_total, kMaxChunk));
-  for (int64_t chunk = 0; chunk < n_total; chunk += kMaxChunk) {
-    const int64_t n = std::min(kMaxChunk, n_total - chunk);
-    const int64_t pos0 = start_pos + chunk;
-    for (int64_t t = 0; t < n; ++t) {
-      cpu::DequantizeRow(weights_.token_embd.type, weights_.token_embd.data, c.dim,
-                         tokens[chunk + t], &a.x[t * c.dim]);
+  std::vector<TokenSlot> slots;
+  std::vector<int64_t> logit_rows;  // indices into slots
+  for (const SequenceChunk& chunk : batch) {
+    const int64_t n = static_cast<int64_t>(chunk.tokens.size());
+    for (int64_t i = 0; i < n; ++i) {
+      const bool wanted = chunk.logits == LogitsMode::kAll ||
+                          (chunk.logits == LogitsMode::kLast && i == n - 1);
+      if (wanted) logit_rows.push_back(static_cast<int64_t>(slots.size()));
+      slots.push_back({chunk.start_pos + i, chunk.block_table});
     }
-    for (int64_t l = 0; l < c.n_layers; ++l) {
-      const LayerWeights& w = weights_.layers[l];
-      for (int64_t t = 0; t < n; ++t) {
-        cpu::RmsNorm(&a.x[t * c.dim], w.attn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
-      }
-      const MatMulOutput qkv[] = {{&w.wq, a.q.data()}, {&w.wk, a.k.data()}, {&w.wv, a.v.data()}};
-      ParallelMatMul(qkv, a.xb.data(), n, a.scratch, pool);
-      for (int64_t t = 0; t < n; ++t) {
-        cpu::RopeInPlace(&a.q[t * c.q_dim()], c.n_heads, c.head_dim, pos0 + t, c.rope_theta);
-        cpu::RopeInPlace(&a.k[t * c.kv_dim()], c.n_kv_heads, c.head_dim, pos0 + t, c.rope_theta);
-        std::memcpy(cache.Key(l, pos0 + t), &a.k[t * c.kv_dim()], c.kv_dim() * sizeof(float));
-        std::memcpy(cache.Value(l, pos0 + t), &a.v[t * c.kv_dim()], c.kv_dim() * sizeof(float));
-      }
-      Attention(c, l, cache, pos0, n, a.q.data(), a.attn.data(), pool);
-      const MatMulOutput wo[] = {{&w.wo, a.xb.data()}};
-      ParallelMatMul(wo, a.attn.data(), n, a.scratch, pool);
-      for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
-
-      for (int64_t t = 0; t < n; ++t) {
-        cpu::RmsNorm(&a.x[t * c.dim], w.ffn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
-      }
-      const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
-      ParallelMatMul(gate_up, a.xb.data(), n, a.scratch, pool);
-      cpu::SwiGluInPlace(a.gate.data(), a.up.data(), n * c.ffn_dim);
-      const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
-      ParallelMatMul(down, a.gate.data(), n, a.scratch, pool);
-      for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
-    }
-    // Only the rows whose logits are wanted go through the (large) output projection.
-    const int64_t first = mode == LogitsMode::kAll ? 0 : n - 1;
-    if (mode == LogitsMode::kLast && chunk + n < n_total) continue;
-    for (int64_t t = first; t < n; ++t) {
-      cpu::RmsNorm(&a.x[t * c.dim], weights_.output_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
-    }
-    float* out = mode == LogitsMode::kAll ? logits->data() + chunk * c.vocab_size : logits->data();
-    const MatMulOutput head[] = {{&weights_.output, out}};
-    ParallelMatMul(head, &a.xb[first * c.dim], n - first, a.scratch, pool);
   }
+  const int64_t n = static_cast<int64_t>(slots.size());
+  const int64_t bt = cache.block_tokens();
+  Activations a(c, n);
+  int64_t t = 0;
+  for (const SequenceChunk& chunk : batch) {
+    for (int32_t id : chunk.tokens) {
+      cpu::DequantizeRow(weights_.token_embd.type, weights_.token_embd.data, c.dim, id,
+                         &a.x[t++ * c.dim]);
+    }
+  }
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& w = weights_.layers[l];
+    for (t = 0; t < n; ++t) {
+      cpu::RmsNorm(&a.x[t * c.dim], w.attn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
+    }
+    const MatMulOutput qkv[] = {{&w.wq, a.q.data()}, {&w.wk, a.k.data()}, {&w.wv, a.v.data()}};
+    ParallelMatMul(qkv, a.xb.data(), n, a.scratch, pool);
+    for (t = 0; t < n; ++t) {
+      const int64_t pos = slots[t].pos;
+      const int64_t block = slots[t].block_table[pos / bt], slot = pos % bt;
+      cpu::RopeInPlace(&a.q[t * c.q_dim()], c.n_heads, c.head_dim, pos, c.rope_theta);
+      cpu::RopeInPlace(&a.k[t * c.kv_dim()], c.n_kv_heads, c.head_dim, pos, c.rope_theta);
+      std::memcpy(cache.Key(l, block, slot), &a.k[t * c.kv_dim()], c.kv_dim() * sizeof(float));
+      std::memcpy(cache.Value(l, block, slot), &a.v[t * c.kv_dim()], c.kv_dim() * sizeof(float));
+    }
+    Attention(c, l, cache, slots, a.q.data(), a.attn.data(), pool);
+    const MatMulOutput wo[] = {{&w.wo, a.xb.data()}};
+    ParallelMatMul(wo, a.attn.data(), n, a.scratch, pool);
+    for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
+
+    for (t = 0; t < n; ++t) {
+      cpu::RmsNorm(&a.x[t * c.dim], w.ffn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
+    }
+    const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
+    ParallelMatMul(gate_up, a.xb.data(), n, a.scratch, pool);
+    cpu::SwiGluInPlace(a.gate.data(), a.up.data(), n * c.ffn_dim);
+    const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
+    ParallelMatMul(down, a.gate.data(), n, a.scratch, pool);
+    for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
+  }
+  // Only the rows whose logits are wanted go through the (large) output projection.
+  const int64_t rows = static_cast<int64_t>(logit_rows.size());
+  logits->resize(rows * c.vocab_size);
+  if (rows == 0) return absl::OkStatus();
+  for (int64_t r = 0; r < rows; ++r) {
+    cpu::RmsNorm(&a.x[logit_rows[r] * c.dim], weights_.output_norm, c.dim, c.rms_eps,
+                 &a.xb[r * c.dim]);
+  }
+  const MatMulOutput head[] = {{&weights_.output, logits->data()}};
+  ParallelMatMul(head, a.xb.data(), rows, a.scratch, pool);
   return absl::OkStatus();
 }
 

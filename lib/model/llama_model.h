@@ -1,11 +1,18 @@
 // LlamaModel: a loaded Llama-family model and its CPU forward pass.
 //
-// Usage:
+// Usage (one sequence whose block table covers its 40 positions):
 //   auto model = LlamaModel::Load("model.gguf");
-//   KvCache cache((*model)->config(), 2048);
+//   PagedKvCache cache((*model)->config(), /*n_blocks=*/3, /*block_tokens=*/16);
+//   std::vector<int32_t> table = {0, 1, 2};
 //   ThreadPool pool(0);
 //   std::vector<float> logits;
-//   (*model)->Forward(tokens, /*start_pos=*/0, cache, pool, LogitsMode::kLast, &logits);
+//   const SequenceChunk chunk{tokens, /*start_pos=*/0, table, LogitsMode::kLast};
+//   (*model)->Forward({&chunk, 1}, cache, pool, &logits);
+//
+// A batch holds chunks of several sequences (decode steps and prompt pieces alike); its
+// tokens go through every matrix product together, so each weight block is read once per
+// step. Every token's result depends only on its own sequence: the same token gives the
+// same bits alone or in any batch.
 //
 // Ownership: the model owns its mapped file; weights are read in place.
 // Thread-safety: the model is immutable after Load(); Forward() may run concurrently on
@@ -21,16 +28,25 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "lib/gguf/gguf_file.h"
-#include "lib/model/kv_cache.h"
 #include "lib/model/llama_config.h"
 #include "lib/model/llama_weights.h"
+#include "lib/model/paged_kv_cache.h"
 #include "lib/runtime/thread_pool.h"
 
 namespace hearth {
 
 enum class LogitsMode {
-  kLast,  // logits of the last token only: (vocab,)
-  kAll,   // logits of every token: (n_tokens, vocab)
+  kNone,  // no logits (a prompt chunk that is not the prompt's end)
+  kLast,  // logits of the chunk's last token: one row
+  kAll,   // logits of every token of the chunk: one row each
+};
+
+// New tokens of one sequence, at positions [start_pos, start_pos + tokens.size()).
+struct SequenceChunk {
+  absl::Span<const int32_t> tokens;
+  int64_t start_pos = 0;                 // positions [0, start_pos) are in the cache
+  absl::Span<const int32_t> block_table; // blocks covering [0, start_pos + tokens.size())
+  LogitsMode logits = LogitsMode::kLast;
 };
 
 class LlamaModel {
@@ -42,11 +58,13 @@ class LlamaModel {
   const LlamaWeights& weights() const { return weights_; }
   const GgufFile& file() const { return *file_; }
 
-  // Runs tokens at positions [start_pos, start_pos + n) against `cache`, which must
-  // already hold positions [0, start_pos). Writes their keys and values into the cache and
-  // the requested logits into *logits. Fails on out-of-range token ids or positions.
-  absl::Status Forward(absl::Span<const int32_t> tokens, int64_t start_pos, KvCache& cache,
-                       ThreadPool& pool, LogitsMode mode, std::vector<float>* logits) const;
+  // Runs every chunk of `batch` in one pass: writes the new tokens' keys and values into
+  // their blocks and the requested logits into *logits, (rows, vocab) in batch order.
+  // Fails, before computing anything, on empty chunks, out-of-range token ids, or block
+  // tables that do not cover the positions. The caller bounds the batch's size: scratch
+  // memory grows with its token count.
+  absl::Status Forward(absl::Span<const SequenceChunk> batch, PagedKvCache& cache,
+                       ThreadPool& pool, std::vector<float>* logits) const;
 
  private:
   LlamaModel(std::unique_ptr<GgufFile> file, LlamaConfig config, LlamaWeights weights)

@@ -38,6 +38,22 @@ std::unique_ptr<LlamaModel> LoadModel(const std::string& path) {
   return model.ok() ? *std::move(model) : nullptr;
 }
 
+// A cache whose blocks 0..n-1 are one sequence's table, covering `tokens` positions.
+struct OneSequence {
+  OneSequence(const LlamaConfig& c, int64_t tokens, int block_tokens = 16)
+      : cache(c, (tokens + block_tokens - 1) / block_tokens, block_tokens) {
+    for (int32_t b = 0; b < cache.n_blocks(); ++b) table.push_back(b);
+  }
+  absl::Status Forward(const LlamaModel& model, absl::Span<const int32_t> tokens,
+                       int64_t start_pos, ThreadPool& pool, LogitsMode mode,
+                       std::vector<float>* logits) {
+    const SequenceChunk chunk{tokens, start_pos, table, mode};
+    return model.Forward({&chunk, 1}, cache, pool, logits);
+  }
+  PagedKvCache cache;
+  std::vector<int32_t> table;
+};
+
 double LogSoftmaxAt(const float* logits, int64_t n, int32_t id) {
   double max = logits[0];
   for (int64_t i = 1; i < n; ++i) max = std::max<double>(max, logits[i]);
@@ -54,10 +70,10 @@ struct Agreement {
 Agreement TeacherForce(const LlamaModel& model, const Fixture& f, int threads) {
   const int64_t n = static_cast<int64_t>(f.tokens.size());
   const int64_t vocab = model.config().vocab_size;
-  KvCache cache(model.config(), n);
+  OneSequence seq(model.config(), n);
   ThreadPool pool(threads);
   std::vector<float> logits;
-  const absl::Status s = model.Forward(f.tokens, 0, cache, pool, LogitsMode::kAll, &logits);
+  const absl::Status s = seq.Forward(model, f.tokens, 0, pool, LogitsMode::kAll, &logits);
   EXPECT_TRUE(s.ok()) << s;
   int agree = 0;
   double nll = 0;
@@ -98,15 +114,50 @@ TEST(LlamaModelTest, IncrementalDecodeEqualsBatchedPrefill) {
   const int64_t n = 40, vocab = model->config().vocab_size;
   const std::vector<int32_t> tokens(f.tokens.begin(), f.tokens.begin() + n);
   ThreadPool pool(2);
-  KvCache batched(model->config(), n), stepped(model->config(), n);
+  OneSequence batched(model->config(), n), stepped(model->config(), n, /*block_tokens=*/5);
   std::vector<float> all, one;
-  ASSERT_TRUE(model->Forward(tokens, 0, batched, pool, LogitsMode::kAll, &all).ok());
+  ASSERT_TRUE(batched.Forward(*model, tokens, 0, pool, LogitsMode::kAll, &all).ok());
   for (int64_t i = 0; i < n; ++i) {
-    ASSERT_TRUE(model->Forward({tokens[i]}, i, stepped, pool, LogitsMode::kLast, &one).ok());
+    ASSERT_TRUE(stepped.Forward(*model, {&tokens[i], 1}, i, pool, LogitsMode::kLast, &one).ok());
+    // Every token's arithmetic is independent of the batch around it: equal bits.
     for (int64_t v = 0; v < vocab; ++v) {
-      ASSERT_NEAR(one[v], all[i * vocab + v], 1e-3) << "position " << i << " token " << v;
+      ASSERT_EQ(one[v], all[i * vocab + v]) << "position " << i << " token " << v;
     }
   }
+}
+
+TEST(LlamaModelTest, SequencesInOneBatchEqualEachAlone) {
+  const Fixture f = LoadFixture("stories260K_teacher_forced.json");
+  auto model = LoadModel(kSource + "/tests/data/models/stories260K.gguf");
+  ASSERT_NE(model, nullptr);
+  const int64_t vocab = model->config().vocab_size;
+  ThreadPool pool(2);
+  // Three sequences at different stages: a prompt chunk, a decode step, a chunk with
+  // every row's logits; their blocks interleaved in one cache.
+  const std::vector<int32_t> a(f.tokens.begin(), f.tokens.begin() + 30);
+  const std::vector<int32_t> b(f.tokens.begin() + 5, f.tokens.begin() + 18);
+  const std::vector<int32_t> c(f.tokens.begin() + 40, f.tokens.begin() + 49);
+  PagedKvCache shared(model->config(), 12, 8);
+  const std::vector<int32_t> table_a = {7, 0, 3, 9}, table_b = {2, 5}, table_c = {11, 1};
+  std::vector<float> unused;
+  const SequenceChunk prefix_b{{b.data(), 12}, 0, table_b, LogitsMode::kNone};
+  ASSERT_TRUE(model->Forward({&prefix_b, 1}, shared, pool, &unused).ok());
+  const SequenceChunk batch[] = {{a, 0, table_a, LogitsMode::kLast},
+                                 {{&b[12], 1}, 12, table_b, LogitsMode::kLast},
+                                 {c, 0, table_c, LogitsMode::kAll}};
+  std::vector<float> together;
+  ASSERT_TRUE(model->Forward(batch, shared, pool, &together).ok());
+  ASSERT_EQ(together.size(), static_cast<size_t>((2 + c.size()) * vocab));
+
+  std::vector<float> alone_a, alone_b, alone_c;
+  OneSequence sa(model->config(), 30), sb(model->config(), 13), sc(model->config(), 9);
+  ASSERT_TRUE(sa.Forward(*model, a, 0, pool, LogitsMode::kLast, &alone_a).ok());
+  ASSERT_TRUE(sb.Forward(*model, b, 0, pool, LogitsMode::kLast, &alone_b).ok());
+  ASSERT_TRUE(sc.Forward(*model, c, 0, pool, LogitsMode::kAll, &alone_c).ok());
+  std::vector<float> expected = alone_a;
+  expected.insert(expected.end(), alone_b.begin(), alone_b.end());
+  expected.insert(expected.end(), alone_c.begin(), alone_c.end());
+  EXPECT_EQ(together, expected);
 }
 
 TEST(LlamaModelTest, ThreadCountDoesNotChangeLogits) {
@@ -117,8 +168,8 @@ TEST(LlamaModelTest, ThreadCountDoesNotChangeLogits) {
   std::vector<float> one_thread, three_threads;
   for (auto [threads, out] : {std::pair{1, &one_thread}, std::pair{3, &three_threads}}) {
     ThreadPool pool(threads);
-    KvCache cache(model->config(), 20);
-    ASSERT_TRUE(model->Forward(tokens, 0, cache, pool, LogitsMode::kAll, out).ok());
+    OneSequence seq(model->config(), 20);
+    ASSERT_TRUE(seq.Forward(*model, tokens, 0, pool, LogitsMode::kAll, out).ok());
   }
   EXPECT_EQ(one_thread, three_threads);
 }
@@ -127,13 +178,20 @@ TEST(LlamaModelTest, RejectsOutOfRangeTokensAndPositions) {
   auto model = LoadModel(kSource + "/tests/data/models/stories260K.gguf");
   ASSERT_NE(model, nullptr);
   ThreadPool pool(1);
-  KvCache cache(model->config(), 4);
+  OneSequence seq(model->config(), 4, /*block_tokens=*/4);
   std::vector<float> logits;
-  EXPECT_EQ(model->Forward({99999}, 0, cache, pool, LogitsMode::kLast, &logits).code(),
+  const std::vector<int32_t> bad_id = {99999}, three = {1, 2, 3};
+  EXPECT_EQ(seq.Forward(*model, bad_id, 0, pool, LogitsMode::kLast, &logits).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(model->Forward({1, 2, 3}, 2, cache, pool, LogitsMode::kLast, &logits).code(),
+  EXPECT_EQ(seq.Forward(*model, three, 2, pool, LogitsMode::kLast, &logits).code(),
             absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(model->Forward({}, 0, cache, pool, LogitsMode::kLast, &logits).code(),
+  EXPECT_EQ(seq.Forward(*model, {}, 0, pool, LogitsMode::kLast, &logits).code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::vector<int32_t> outside = {5};
+  const SequenceChunk bad_block{three, 0, outside, LogitsMode::kLast};
+  EXPECT_EQ(model->Forward({&bad_block, 1}, seq.cache, pool, &logits).code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(model->Forward({}, seq.cache, pool, &logits).code(),
             absl::StatusCode::kInvalidArgument);
 }
 
