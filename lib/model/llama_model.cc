@@ -169,7 +169,10 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
     }
     const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
     ParallelMatMul(gate_up, a.xb.data(), n, a.scratch, pool);
-    cpu::SwiGluInPlace(a.gate.data(), a.up.data(), n * c.ffn_dim);
+    // Row by row: a vector kernel's tail must fall on the same elements whatever the batch.
+    for (t = 0; t < n; ++t) {
+      cpu::SwiGluInPlace(&a.gate[t * c.ffn_dim], &a.up[t * c.ffn_dim], c.ffn_dim);
+    }
     const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
     ParallelMatMul(down, a.gate.data(), n, a.scratch, pool);
     for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
