@@ -82,14 +82,18 @@ absl::StatusOr<RequestId> CpuEngine::Submit(GenerateRequest request, TokenCallba
         "generate)",
         prompt->size(), limits_.context));
   }
-  absl::MutexLock lock(&mu_);
-  if (!accepting_) return absl::FailedPreconditionError("the Engine is shut down");
-  const RequestId id = next_id_++;
-  auto state = std::make_shared<RequestState>(id, std::move(request), std::move(on_token),
-                                              *std::move(prompt), submitted);
-  requests_[id].state = state;
-  inbox_.push_back(std::move(state));
-  metrics_.RecordSubmitted();
+  RequestId id;
+  {
+    std::lock_guard lock(mu_);
+    if (!accepting_) return absl::FailedPreconditionError("the Engine is shut down");
+    id = next_id_++;
+    auto state = std::make_shared<RequestState>(id, std::move(request), std::move(on_token),
+                                                *std::move(prompt), submitted);
+    requests_[id].state = state;
+    inbox_.push_back(std::move(state));
+    metrics_.RecordSubmitted();
+  }
+  submitted_.notify_one();
   return id;
 }
 
@@ -105,7 +109,7 @@ absl::StatusOr<std::shared_ptr<RequestState>> CpuEngine::Find(RequestId id) cons
 absl::StatusOr<std::optional<StreamPiece>> CpuEngine::Next(RequestId id) {
   std::shared_ptr<RequestState> state;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     absl::StatusOr<std::shared_ptr<RequestState>> found = Find(id);
     if (!found.ok()) return found.status();
     state = *std::move(found);
@@ -118,7 +122,7 @@ absl::StatusOr<std::optional<StreamPiece>> CpuEngine::Next(RequestId id) {
 }
 
 absl::Status CpuEngine::Cancel(RequestId id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   absl::StatusOr<std::shared_ptr<RequestState>> state = Find(id);
   if (!state.ok()) return state.status();
   if ((*state)->finished()) {
@@ -131,7 +135,7 @@ absl::Status CpuEngine::Cancel(RequestId id) {
 absl::StatusOr<GenerateResult> CpuEngine::Wait(RequestId id) {
   std::shared_ptr<RequestState> state;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     auto it = requests_.find(id);
     if (it == requests_.end()) return Find(id).status();
     if (it->second.waited) {
@@ -142,7 +146,7 @@ absl::StatusOr<GenerateResult> CpuEngine::Wait(RequestId id) {
     state = it->second.state;
   }
   GenerateResult result = state->TakeResult();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   requests_.erase(id);
   return result;
 }
@@ -156,11 +160,12 @@ absl::StatusOr<GenerateResult> CpuEngine::Generate(const GenerateRequest& reques
 
 void CpuEngine::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     accepting_ = false;
     for (auto& [id, entry] : requests_) entry.state->RequestCancel();
   }
-  absl::MutexLock lock(&join_mu_);
+  submitted_.notify_one();
+  std::lock_guard lock(join_mu_);
   if (loop_.joinable()) loop_.join();
 }
 
@@ -188,11 +193,8 @@ bool CpuEngine::TakeSubmissions(bool idle) {
   std::vector<std::shared_ptr<RequestState>> arrived;
   bool accepting;
   {
-    absl::MutexLock lock(&mu_);
-    if (idle) {
-      mu_.Await(absl::Condition(
-          +[](CpuEngine* self) { return !self->inbox_.empty() || !self->accepting_; }, this));
-    }
+    std::unique_lock lock(mu_);
+    if (idle) submitted_.wait(lock, [this] { return !inbox_.empty() || !accepting_; });
     arrived.swap(inbox_);
     accepting = accepting_;
   }

@@ -3,13 +3,14 @@
 #ifndef HEARTH_LIB_ENGINE_CPU_ENGINE_H_
 #define HEARTH_LIB_ENGINE_CPU_ENGINE_H_
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "hearth/engine.h"
 #include "lib/engine/engine_metrics.h"
 #include "lib/engine/request_state.h"
@@ -79,7 +80,10 @@ class CpuEngine final : public Engine {
   Scheduler scheduler_;
   std::vector<float> logits_;
 
-  mutable absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: the distribution's Abseil is not built with
+  // ThreadSanitizer, which then cannot see absl::Mutex's ordering.
+  mutable std::mutex mu_;
+  std::condition_variable submitted_;  // inbox_ gained a request, or shutdown began
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
   RequestId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::vector<std::shared_ptr<RequestState>> inbox_ ABSL_GUARDED_BY(mu_);
@@ -89,7 +93,7 @@ class CpuEngine final : public Engine {
   };
   absl::flat_hash_map<RequestId, Entry> requests_ ABSL_GUARDED_BY(mu_);
 
-  absl::Mutex join_mu_;  // one Shutdown() joins the scheduler thread
+  std::mutex join_mu_;  // one Shutdown() joins the scheduler thread
   std::thread loop_;
 };
 

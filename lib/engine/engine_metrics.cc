@@ -35,7 +35,7 @@ void MetricsRecorder::RecordTokens(Clock::time_point now, int64_t prompt_tokens,
   prompt_tokens_.fetch_add(prompt_tokens, relaxed);
   generated_tokens_.fetch_add(generated_tokens, relaxed);
 
-  absl::MutexLock lock(&rate_mu_);
+  std::lock_guard lock(rate_mu_);
   if (first_step_ == Clock::time_point{}) first_step_ = now;
   recent_.emplace_back(now, generated_tokens);
   while (!recent_.empty() && now - recent_.front().first > kRateWindow) recent_.pop_front();
@@ -68,7 +68,7 @@ EngineMetrics MetricsRecorder::Snapshot() const {
   m.inter_token_latency_ms = itl_ms_.Snapshot();
 
   const Clock::time_point now = Clock::now();
-  absl::MutexLock lock(&rate_mu_);
+  std::lock_guard lock(rate_mu_);
   int64_t tokens = 0;
   for (const auto& [at, n] : recent_) {
     if (now - at <= kRateWindow) tokens += n;

@@ -4,29 +4,31 @@ namespace hearth {
 
 bool RequestState::Deliver(StreamPiece piece) {
   if (on_token_) return on_token_(piece.text);
-  absl::MutexLock lock(&mu_);
-  pieces_.push_back(std::move(piece));
+  {
+    std::lock_guard lock(mu_);
+    pieces_.push_back(std::move(piece));
+  }
+  changed_.notify_all();
   return true;
 }
 
 void RequestState::Finish(GenerateResult result) {
-  absl::MutexLock lock(&mu_);
-  result_ = std::move(result);
-  finished_ = true;
+  {
+    std::lock_guard lock(mu_);
+    result_ = std::move(result);
+    finished_ = true;
+  }
+  changed_.notify_all();
 }
 
 bool RequestState::finished() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return finished_;
 }
 
 std::optional<StreamPiece> RequestState::NextPiece() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](RequestState* self) {
-        return self->finished_ || !self->pieces_.empty();
-      },
-      this));
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return finished_ || !pieces_.empty(); });
   if (pieces_.empty()) return std::nullopt;
   StreamPiece piece = std::move(pieces_.front());
   pieces_.pop_front();
@@ -34,8 +36,8 @@ std::optional<StreamPiece> RequestState::NextPiece() {
 }
 
 GenerateResult RequestState::TakeResult() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(&finished_));
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return finished_; });
   return std::move(result_);
 }
 

@@ -2,20 +2,21 @@
 // on it and the scheduler thread that produces it.
 //
 // The scheduler pushes pieces and, once, the final result; callers block in NextPiece()
-// or AwaitResult() until there is something to take. A cancel request is a flag the
+// or TakeResult() until there is something to take. A cancel request is a flag the
 // scheduler reads at its next step.
 #ifndef HEARTH_LIB_ENGINE_REQUEST_STATE_H_
 #define HEARTH_LIB_ENGINE_REQUEST_STATE_H_
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "hearth/engine.h"
 
 namespace hearth {
@@ -60,7 +61,8 @@ class RequestState {
   const Clock::time_point submitted_;
   std::atomic<bool> cancel_requested_{false};
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;  // not absl::Mutex: see CpuEngine::mu_
+  std::condition_variable changed_;  // a piece arrived or the request finished
   std::deque<StreamPiece> pieces_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   GenerateResult result_ ABSL_GUARDED_BY(mu_);

@@ -3,12 +3,12 @@
 // accounted for, each with a finish reason its client can explain, and every KV block
 // must be back when the Engine stops. Runs under ThreadSanitizer in CI.
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "hearth/engine.h"
@@ -41,7 +41,7 @@ TEST(EngineStressTest, EveryRequestAccountedForAndEveryBlockReturned) {
                                             "Lily and Ben went to the park. They",
                                             "One day, a big bird"};
   std::atomic<int> submitted{0}, completed{0};
-  absl::Mutex live_mu;
+  std::mutex live_mu;
   std::vector<RequestId> live;  // ids a meddling thread cancels at random
 
   auto client = [&](int seed) {
@@ -73,7 +73,7 @@ TEST(EngineStressTest, EveryRequestAccountedForAndEveryBlockReturned) {
       ASSERT_TRUE(id.ok()) << id.status();
       ++submitted;
       {
-        absl::MutexLock lock(&live_mu);
+        std::lock_guard lock(live_mu);
         live.push_back(*id);
       }
       if (mode == Mode::kNext) {
@@ -116,7 +116,7 @@ TEST(EngineStressTest, EveryRequestAccountedForAndEveryBlockReturned) {
       std::this_thread::sleep_for(std::chrono::milliseconds(3));
       RequestId victim = 0;
       {
-        absl::MutexLock lock(&live_mu);
+        std::lock_guard lock(live_mu);
         if (!live.empty()) victim = live[rng() % live.size()];
       }
       if (victim == 0 || rng() % 4 != 0) continue;
