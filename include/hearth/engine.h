@@ -146,8 +146,9 @@ struct EngineMetrics {
   int64_t kv_blocks_used = 0;     // referenced by a running request
   int64_t kv_blocks_cached = 0;   // unreferenced, kept for prefix reuse, evictable
   int64_t kv_blocks_free = 0;     // never used or evicted
-  uint64_t prefix_cache_queried_tokens = 0;  // prompt tokens looked up
-  uint64_t prefix_cache_hit_tokens = 0;      // of those, found in cached blocks
+  // Tokens of admitted prompts (again, with what they generated, after a preemption)...
+  uint64_t prefix_cache_queried_tokens = 0;
+  uint64_t prefix_cache_hit_tokens = 0;      // ...and of those, found in cached blocks
   double prefix_cache_hit_rate = 0;          // hit / queried
   uint64_t requests_submitted = 0;
   uint64_t requests_finished = 0;   // all finish reasons

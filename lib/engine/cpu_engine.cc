@@ -35,7 +35,7 @@ CpuEngine::CpuEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenize
   info_.context_length = limits.context;
   info_.vocab_size = c.vocab_size;
   info_.file_bytes = model_->file().file_size();
-  metrics_.RecordLoad(0, 0, blocks_, 0);
+  metrics_.RecordLoad(scheduler_, blocks_);
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -183,9 +183,7 @@ void CpuEngine::Loop() {
         RunStep(plan);
       }
     }
-    metrics_.RecordLoad(static_cast<int64_t>(scheduler_.waiting().size()),
-                        static_cast<int64_t>(scheduler_.running().size()), blocks_,
-                        scheduler_.preemptions());
+    metrics_.RecordLoad(scheduler_, blocks_);
   }
 }
 

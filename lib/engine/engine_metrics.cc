@@ -15,18 +15,17 @@ void MetricsRecorder::RecordFinished(FinishReason reason) {
   }
 }
 
-void MetricsRecorder::RecordLoad(int64_t waiting, int64_t running, const BlockManager& blocks,
-                                 uint64_t preemptions) {
+void MetricsRecorder::RecordLoad(const Scheduler& scheduler, const BlockManager& blocks) {
   constexpr auto relaxed = std::memory_order_relaxed;
-  waiting_.store(waiting, relaxed);
-  running_.store(running, relaxed);
+  waiting_.store(static_cast<int64_t>(scheduler.waiting().size()), relaxed);
+  running_.store(static_cast<int64_t>(scheduler.running().size()), relaxed);
   blocks_total_.store(blocks.total_blocks(), relaxed);
   blocks_used_.store(blocks.used_blocks(), relaxed);
   blocks_cached_.store(blocks.cached_blocks(), relaxed);
   blocks_free_.store(blocks.free_blocks(), relaxed);
-  queried_.store(blocks.queried_tokens(), relaxed);
-  hits_.store(blocks.hit_tokens(), relaxed);
-  preemptions_.store(preemptions, relaxed);
+  queried_.store(scheduler.prefix_queried_tokens(), relaxed);
+  hits_.store(scheduler.prefix_hit_tokens(), relaxed);
+  preemptions_.store(scheduler.preemptions(), relaxed);
 }
 
 void MetricsRecorder::RecordTokens(Clock::time_point now, int64_t prompt_tokens,

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "hearth/engine.h"
 #include "lib/engine/request_state.h"
+#include "lib/engine/scheduler.h"
 #include "lib/kv/block_manager.h"
 #include "lib/runtime/atomic_histogram.h"
 
@@ -24,8 +25,7 @@ class MetricsRecorder {
   void RecordFirstToken(double ms) { ttft_ms_.Record(ms); }
   void RecordInterToken(double ms) { itl_ms_.Record(ms); }
   // The queue and the cache, after every change.
-  void RecordLoad(int64_t waiting, int64_t running, const BlockManager& blocks,
-                  uint64_t preemptions);
+  void RecordLoad(const Scheduler& scheduler, const BlockManager& blocks);
   // The tokens a step computed (prompt) and produced (generated).
   void RecordTokens(Clock::time_point now, int64_t prompt_tokens, int64_t generated_tokens);
 

@@ -45,14 +45,12 @@ std::vector<ScheduledChunk> Scheduler::Schedule() {
   for (const auto& s : running_) {
     if (s->uncomputed() > 1) order.push_back(s.get());
   }
-  std::vector<Sequence*> planned;
   for (Sequence* s : order) {
     if (s->preempted_this_step) continue;
     const int64_t n = std::min(s->uncomputed(), budget);
     if (n <= 0) continue;
-    if (!Reserve(s, s->computed + n, planned)) continue;
+    if (!Reserve(s, s->computed + n, &plan, &budget)) continue;
     plan.push_back({s, n, s->computed + n == s->length()});
-    planned.push_back(s);
     budget -= n;
   }
 
@@ -81,6 +79,8 @@ bool Scheduler::Admit(Sequence* s, int64_t budget, std::vector<ScheduledChunk>* 
   }
   for (int64_t i = 0; i < needed; ++i) s->block_table.push_back(*blocks_->Allocate());
   s->computed = hit;
+  prefix_queried_tokens_ += s->length();
+  prefix_hit_tokens_ += hit;
   if (!s->admitted_once) {
     s->result.cached_prompt_tokens = static_cast<int>(hit);
     s->admitted_once = true;
@@ -89,25 +89,27 @@ bool Scheduler::Admit(Sequence* s, int64_t budget, std::vector<ScheduledChunk>* 
   return true;
 }
 
-bool Scheduler::Reserve(Sequence* s, int64_t tokens, const std::vector<Sequence*>& planned) {
+bool Scheduler::Reserve(Sequence* s, int64_t tokens, std::vector<ScheduledChunk>* plan,
+                        int64_t* budget) {
   while (static_cast<int64_t>(s->block_table.size()) < BlocksFor(tokens)) {
     if (std::optional<int32_t> block = blocks_->Allocate()) {
       s->block_table.push_back(*block);
       continue;
     }
-    // The victim: the sequence served last among those not yet planned this step.
+    // The victim: the running sequence served last, planned for this step or not.
     Sequence* victim = nullptr;
     for (const auto& r : running_) {
-      Sequence* c = r.get();
-      if (c == s || c->preempted_this_step ||
-          std::find(planned.begin(), planned.end(), c) != planned.end()) {
-        continue;
-      }
-      if (victim == nullptr || RunsBefore(*victim, *c)) victim = c;
+      if (r.get() != s && (victim == nullptr || RunsBefore(*victim, *r))) victim = r.get();
     }
     if (victim == nullptr || RunsBefore(*victim, *s)) {
       Preempt(s);
       return false;
+    }
+    auto planned = std::find_if(plan->begin(), plan->end(),
+                                [victim](const ScheduledChunk& c) { return c.sequence == victim; });
+    if (planned != plan->end()) {
+      *budget += planned->n_tokens;
+      plan->erase(planned);
     }
     Preempt(victim);
   }

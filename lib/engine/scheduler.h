@@ -9,9 +9,10 @@
 //      while the token budget, max_sequences and free KV blocks allow; an admitted
 //      prompt first takes whatever prefix the cache already holds.
 // When a running sequence needs a block and none is left, the lowest-priority, latest
-// sequence not yet planned for this step is preempted: its blocks are released (kept in
-// the prefix cache while nobody needs them) and it returns to the front of its priority in
-// the queue, to be recomputed later. No sequence is dropped.
+// running sequence is preempted (dropping its part of this step's plan if it had one),
+// or the sequence itself if it is the lowest: the victim's blocks are released (kept in
+// the prefix cache while nobody needs them) and it returns to the queue, to be
+// recomputed later. No sequence is dropped.
 //
 // Thread-safety: none; the Engine's scheduler thread owns it.
 #ifndef HEARTH_LIB_ENGINE_SCHEDULER_H_
@@ -54,11 +55,16 @@ class Scheduler {
   const std::vector<std::unique_ptr<Sequence>>& waiting() const { return waiting_; }
   bool empty() const { return running_.empty() && waiting_.empty(); }
   uint64_t preemptions() const { return preemptions_; }
+  // Prompt tokens of admitted sequences, and of those the ones found in the prefix cache.
+  uint64_t prefix_queried_tokens() const { return prefix_queried_tokens_; }
+  uint64_t prefix_hit_tokens() const { return prefix_hit_tokens_; }
 
  private:
   // Grows the block table to cover `tokens` positions, preempting others as needed.
   // False if `sequence` itself had to be preempted.
-  bool Reserve(Sequence* sequence, int64_t tokens, const std::vector<Sequence*>& planned);
+  // A victim that was already planned leaves *plan and returns its tokens to *budget.
+  bool Reserve(Sequence* sequence, int64_t tokens, std::vector<ScheduledChunk>* plan,
+               int64_t* budget);
   void Preempt(Sequence* sequence);
   bool Admit(Sequence* sequence, int64_t budget, std::vector<ScheduledChunk>* plan);
   int64_t BlocksFor(int64_t tokens) const;
@@ -69,6 +75,8 @@ class Scheduler {
   std::vector<std::unique_ptr<Sequence>> running_;
   std::vector<std::unique_ptr<Sequence>> waiting_;
   uint64_t preemptions_ = 0;
+  uint64_t prefix_queried_tokens_ = 0;
+  uint64_t prefix_hit_tokens_ = 0;
 };
 
 }  // namespace hearth

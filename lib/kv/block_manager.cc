@@ -93,7 +93,6 @@ void BlockManager::LruRemove(int32_t id) {
 
 int64_t BlockManager::AcquirePrefix(absl::Span<const int32_t> tokens, int64_t max_tokens,
                                     std::vector<int32_t>* table) {
-  queried_tokens_ += tokens.size();
   if (!prefix_caching_) return 0;
   const int64_t limit = std::clamp<int64_t>(max_tokens, 0, static_cast<int64_t>(tokens.size()));
   const int64_t n_blocks = limit / block_tokens_;
@@ -122,9 +121,7 @@ int64_t BlockManager::AcquirePrefix(absl::Span<const int32_t> tokens, int64_t ma
     table->push_back(id);
     parent = Parent{id, block.epoch};
   }
-  const int64_t hit = found * block_tokens_;
-  hit_tokens_ += static_cast<uint64_t>(hit);
-  return hit;
+  return found * block_tokens_;
 }
 
 std::optional<int32_t> BlockManager::Allocate() {

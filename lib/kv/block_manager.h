@@ -68,9 +68,8 @@ class BlockManager {
   // Looks up the longest run of whole blocks of `tokens` (from token 0) that are indexed,
   // covering at most max_tokens tokens (rounded down to whole blocks). Takes one
   // reference on each block found (a cached block becomes used again), appends their ids
-  // to *table and returns the number of tokens they cover. Adds tokens.size() to
-  // queried_tokens() and the covered count to hit_tokens(). With prefix caching off it
-  // returns 0 (and still counts the query).
+  // to *table and returns the number of tokens they cover. With prefix caching off it
+  // returns 0.
   int64_t AcquirePrefix(absl::Span<const int32_t> tokens, int64_t max_tokens,
                         std::vector<int32_t>* table);
 
@@ -94,8 +93,6 @@ class BlockManager {
   // (most recently used end of the LRU) if indexed, else free. O(table.size()).
   void Release(absl::Span<const int32_t> table);
 
-  uint64_t queried_tokens() const { return queried_tokens_; }
-  uint64_t hit_tokens() const { return hit_tokens_; }
 
  private:
   // What Publish has learnt about a block since it was last allocated.
@@ -146,8 +143,6 @@ class BlockManager {
   absl::flat_hash_map<uint64_t, int32_t> index_;  // chain key -> indexed block
   // Tokens of indexed blocks: (total_blocks, block_tokens); empty without prefix caching.
   std::vector<int32_t> tokens_;
-  uint64_t queried_tokens_ = 0;
-  uint64_t hit_tokens_ = 0;
 };
 
 }  // namespace hearth

@@ -67,8 +67,6 @@ TEST(BlockManagerTest, StartsAllFree) {
   EXPECT_EQ(m.used_blocks(), 0);
   EXPECT_EQ(m.cached_blocks(), 0);
   EXPECT_EQ(m.available_blocks(), 8);
-  EXPECT_EQ(m.queried_tokens(), 0u);
-  EXPECT_EQ(m.hit_tokens(), 0u);
 }
 
 TEST(BlockManagerTest, AllocatesEveryBlockOnceThenNothing) {
@@ -403,31 +401,10 @@ TEST(BlockManagerTest, PrefixCachingOff) {
   std::vector<int32_t> hit;
   EXPECT_EQ(m.AcquirePrefix(tokens, 100, &hit), 0);
   EXPECT_THAT(hit, IsEmpty());
-  EXPECT_EQ(m.queried_tokens(), tokens.size());
-  EXPECT_EQ(m.hit_tokens(), 0u);
   m.Release(table);
   EXPECT_EQ(m.cached_blocks(), 0);
   EXPECT_EQ(m.free_blocks(), 4);
   EXPECT_EQ(m.AcquirePrefix(tokens, 100, &hit), 0);
-}
-
-TEST(BlockManagerTest, CountsQueriedAndHitTokens) {
-  BlockManager m(8, kBlockTokens, true);
-  const std::vector<int32_t> prompt = Tokens(3 * kBlockTokens + 1, 0);
-  std::vector<int32_t> hit;
-  EXPECT_EQ(m.AcquirePrefix(prompt, static_cast<int64_t>(prompt.size()) - 1, &hit), 0);
-  EXPECT_EQ(m.queried_tokens(), 13u);
-  EXPECT_EQ(m.hit_tokens(), 0u);
-  ASSERT_TRUE(Grow(m, static_cast<int64_t>(prompt.size()), &hit));
-  m.Publish(prompt, hit, 3);
-  std::vector<int32_t> second;
-  EXPECT_EQ(m.AcquirePrefix(prompt, static_cast<int64_t>(prompt.size()) - 1, &second), 12);
-  EXPECT_EQ(m.queried_tokens(), 26u);
-  EXPECT_EQ(m.hit_tokens(), 12u);
-  std::vector<int32_t> third;
-  EXPECT_EQ(m.AcquirePrefix(Tokens(6, 0), 100, &third), 4);  // one block of the six
-  EXPECT_EQ(m.queried_tokens(), 32u);
-  EXPECT_EQ(m.hit_tokens(), 16u);
 }
 
 TEST(BlockManagerTest, MisuseIsIgnoredInReleaseBuilds) {
@@ -523,7 +500,6 @@ TEST_P(BlockManagerRandomTest, HandsOutOnlyMatchingKeysAndValues) {
     ASSERT_EQ(m.used_blocks() + m.cached_blocks() + m.free_blocks(), m.total_blocks());
     ASSERT_EQ(m.available_blocks(), m.total_blocks() - m.used_blocks());
     ASSERT_EQ(m.used_blocks(), static_cast<int64_t>(held().size()));
-    ASSERT_LE(m.hit_tokens(), m.queried_tokens());
   };
   // Computes tokens [from, to) of s into its blocks, which must be its alone.
   auto compute = [&](Sequence& s, int64_t from, int64_t to) {
@@ -591,7 +567,6 @@ TEST_P(BlockManagerRandomTest, HandsOutOnlyMatchingKeysAndValues) {
   EXPECT_EQ(m.used_blocks(), 0);
   EXPECT_EQ(m.available_blocks(), m.total_blocks());
   EXPECT_GT(started, 100u);
-  EXPECT_GT(m.hit_tokens(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
