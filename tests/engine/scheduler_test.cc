@@ -828,5 +828,27 @@ TEST(SchedulerTest, RandomLoadLosesNoRequest) {
   EXPECT_GT(total.cancelled, 0);
 }
 
+TEST(SchedulerTest, HigherPriorityPromptPreemptsAPlannedLowerPriorityDecode) {
+  Sim sim(Config(16, 8), 7, /*prefix_caching=*/false);
+  Sequence* low = sim.Add(Iota(4, 1), 0, 28);
+  sim.Step();
+  Sequence* high = sim.Add(Iota(24, 100), 1, 26);
+  sim.Step();
+  ASSERT_EQ(sim.blocks().available_blocks(), 1);
+  sim.Plan();
+  EXPECT_EQ(high->result.preemptions, 0);
+  EXPECT_EQ(low->result.preemptions, 1);
+  EXPECT_TRUE(sim.Running(high));
+}
+
+TEST(SchedulerTest, BlockedHeadOfLineCountsItsPrefixLookupOnce) {
+  Sim sim(Config(1024, 8), 10);
+  sim.Add(Iota(16), 0, 20);
+  sim.Step();
+  sim.Add(Iota(28, 100), 0, 30);
+  for (int i = 0; i < 3; ++i) sim.Step();
+  EXPECT_EQ(sim.scheduler().prefix_queried_tokens(), 16u);  // the second is not admitted yet
+}
+
 }  // namespace
 }  // namespace hearth
