@@ -22,9 +22,11 @@ greedy, exactly --max-tokens tokens each (EOS ignored), 2 threads by default.
 Runs are interleaved (llama.cpp, hearth, at each level, for every repetition) so
 that drifts in machine load hit both alike; medians over --reps are reported.
 The machine is shared: before each run the script waits (at most --quiet-wait s)
-for the other processes to use less than --quiet-cores cores, and it records for
-every run the cores they used meanwhile (busy CPU time from /proc/stat minus the
-run's own), so loaded runs can be told apart.  It matters more for llama.cpp:
+for other processes to use less than --quiet-cores cores, and it measures the
+cores they used during the run (busy CPU time from /proc/stat minus the run's
+own).  A run during which they used more than --loaded-cores is kept in --out
+but repeated (at most --retries times), and medians are taken over the quiet
+runs (over all, marked *, if none was quiet).  This matters more for llama.cpp:
 its threads (an OpenMP build) spin at every barrier, so sharing the cores slows
 it down far more than the cores lost; hearth's workers spin briefly, then sleep.
 Prints a markdown table; --out writes every run as JSON.
@@ -119,37 +121,52 @@ def fmt(x: float | None, digits: int = 0) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
+def used(median: dict) -> str:
+    """Runs behind a median; * when they were all loaded."""
+    return f"{median['runs_used']}{'' if median['quiet'] else '*'}"
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
-def summary(runs: list[dict]) -> dict:
-    return {"output_tok_s": med(runs, "output_tok_s"),
+def summary(all_runs: list[dict]) -> dict:
+    quiet = [r for r in all_runs if not r["loaded"]]
+    runs = quiet or all_runs
+    return {"runs_used": len(runs), "quiet": bool(quiet) or not all_runs,
+            "output_tok_s": med(runs, "output_tok_s"),
             "ttft_p50": med(runs, "ttft_ms", "p50"), "ttft_p99": med(runs, "ttft_ms", "p99"),
             "itl_mean": med(runs, "itl_ms", "mean"), "itl_p99": med(runs, "itl_ms", "p99"),
             "e2e_p50": med(runs, "e2e_ms", "p50"), "e2e_p99": med(runs, "e2e_ms", "p99"),
-            "errors": sum(r.get("errors", 0) for r in runs),
+            "errors": sum(r.get("errors", 0) for r in all_runs),
             "other_cores": med(runs, "other_cores"),
             "prompt_tokens": med(runs, "prompt_tokens")}
 
 
 def run_interleaved(args: argparse.Namespace, loads: list[dict], results: dict) -> None:
-    """Every repetition runs every load, llama.cpp then hearth; failures are recorded."""
+    """Every repetition runs every load, llama.cpp then hearth, repeating loaded runs;
+    failures are recorded."""
     for rep in range(args.reps):
         for load in loads:
             for engine in ("llama_cpp", "hearth"):
                 entry = results[load["key"]][engine]
-                try:
-                    run = run_engine(engine, args, load)
+                for _ in range(1 + args.retries):
+                    try:
+                        run = run_engine(engine, args, load)
+                    except (RuntimeError, subprocess.TimeoutExpired, KeyError, ValueError,
+                            TypeError) as err:
+                        entry["failures"].append(str(err))
+                        print(f"[rep {rep + 1}/{args.reps}] {load['key']} {engine} failed: {err}",
+                              flush=True)
+                        break
+                    run["loaded"] = run["other_cores"] > args.loaded_cores
                     entry["runs"].append(run)
                     print(f"[rep {rep + 1}/{args.reps}] {load['key']:>8} {engine:>9}: "
                           f"{run['output_tok_s']:.1f} tok/s, TTFT p50 {run['ttft_ms']['p50']:.0f} ms, "
-                          f"errors {run['errors']}, other cores {run['other_cores']:.2f}", flush=True)
-                except (RuntimeError, subprocess.TimeoutExpired, KeyError, ValueError,
-                        TypeError) as err:
-                    entry["failures"].append(str(err))
-                    print(f"[rep {rep + 1}/{args.reps}] {load['key']} {engine} failed: {err}",
-                          flush=True)
+                          f"errors {run['errors']}, other cores {run['other_cores']:.2f}"
+                          f"{' (loaded: again)' if run['loaded'] else ''}", flush=True)
+                    if not run["loaded"]:
+                        break
 
 
 def main() -> None:
@@ -172,7 +189,10 @@ def main() -> None:
     ap.add_argument("--quiet-wait", type=float, default=10,
                     help="most seconds to wait before a run for the machine to calm down")
     ap.add_argument("--quiet-cores", type=float, default=0.3,
-                    help="cores others may use for the machine to count as quiet")
+                    help="cores others may use before a run for the machine to count as quiet")
+    ap.add_argument("--loaded-cores", type=float, default=0.25,
+                    help="cores others may use during a run before it counts as loaded")
+    ap.add_argument("--retries", type=int, default=2, help="repeats of a loaded run")
     ap.add_argument("--out", type=Path, help="also write every run and the medians as JSON here")
     args = ap.parse_args()
     if not args.hearth_bin.is_file():
@@ -189,8 +209,8 @@ def main() -> None:
 
     rate = args.rate
     if rate <= 0:
-        capacity = max((med(results[l["key"]]["hearth"]["runs"], "output_tok_s") or 0)
-                       for l in closed)
+        capacity = max((summary(results[load["key"]]["hearth"]["runs"])["output_tok_s"] or 0)
+                       for load in closed)
         if capacity <= 0:
             sys.exit("hearth produced no closed-loop figure to size the Poisson load on")
         rate = round(args.load_fraction * capacity / args.max_tokens, 2)
@@ -210,7 +230,7 @@ def main() -> None:
           f"per request (greedy, EOS ignored); medians of {args.reps} interleaved runs; "
           f"{elapsed / 60:.1f} min in all.\n")
     print("| load | hearth tok/s | llama.cpp tok/s | hearth / llama.cpp | hearth / hearth C=1 | "
-          "hearth TTFT p50 / p99 ms | llama.cpp TTFT p50 / p99 ms | other cores hearth / llama.cpp |")
+          "hearth TTFT p50 / p99 ms | llama.cpp TTFT p50 / p99 ms | runs used hearth / llama.cpp |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for key, entry in results.items():
         he, lc = entry["hearth"]["median"], entry["llama_cpp"]["median"]
@@ -220,7 +240,7 @@ def main() -> None:
               f"{fmt(ratio(he['output_tok_s'], base.get('output_tok_s')), 2)} | "
               f"{fmt(he['ttft_p50'])} / {fmt(he['ttft_p99'])} | "
               f"{fmt(lc['ttft_p50'])} / {fmt(lc['ttft_p99'])} | "
-              f"{fmt(he['other_cores'], 2)} / {fmt(lc['other_cores'], 2)} |")
+              f"{used(he)} / {used(lc)} |")
     p_he, p_lc = results["poisson"]["hearth"]["median"], results["poisson"]["llama_cpp"]["median"]
     print(f"\nPoisson end-to-end p50 / p99 ms: hearth {fmt(p_he['e2e_p50'])} / "
           f"{fmt(p_he['e2e_p99'])}, llama.cpp {fmt(p_lc['e2e_p50'])} / {fmt(p_lc['e2e_p99'])}")
