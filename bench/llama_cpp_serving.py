@@ -97,6 +97,7 @@ class Request:
     index: int
     tokens: list[int]
     arrival: float  # seconds on the run's clock
+    cached: int = 0  # prompt tokens whose KV the slot already held
     times: list[float] = field(default_factory=list)  # when each token was sampled
     output: list[int] = field(default_factory=list)   # the sampled tokens
 
@@ -197,6 +198,7 @@ class LlamaServer:
         if not self.lib.llama_memory_seq_rm(self.mem, slot.seq, keep, -1):
             raise RuntimeError("llama_memory_seq_rm failed")
         slot.cached = request.tokens[:keep]
+        request.cached = keep
         slot.n_prompt_done = keep
         slot.request = request
         self._use_counter += 1
@@ -334,6 +336,7 @@ def run_load(server: LlamaServer, prompts_tokens: list[list[int]], args: argpars
         "seed": args.seed, "requests": n, "completed": len(finished), "errors": errors,
         "max_tokens": args.max_tokens, "threads": args.threads,
         "prompt_tokens": sum(len(r.tokens) for r in finished),
+        "cached_prompt_tokens": sum(r.cached for r in finished),
         "completion_tokens": completion, "wall_s": wall,
         "output_tok_s": completion / wall if wall > 0 else None,
         "ttft_ms": percentiles(ttft), "itl_ms": percentiles(itl), "e2e_ms": percentiles(e2e),
