@@ -46,10 +46,13 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
   int64_t longest = 0;
   for (const TokenSlot& s : slots) longest = std::max(longest, s.pos + 1);
   const int64_t n = static_cast<int64_t>(slots.size());
+  // Tasks run head-major, so that each thread's contiguous share holds every token (and
+  // every context length) for a few heads: token-major shares would give one thread the
+  // long prompt positions and another the short ones.
   pool.ParallelFor(n * c.n_heads, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> scores(longest);
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / c.n_heads, h = task % c.n_heads;
+      const int64_t h = task / n, t = task % n;
       const TokenSlot& slot = slots[t];
       const int64_t kv_offset = (h / group) * hd;
       const int64_t len = slot.pos + 1;
