@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
 #include <limits>
 
 namespace hearth::cpu::avx2 {
@@ -61,6 +62,19 @@ inline __m256 Exp(__m256 x) {
   __m256 result = _mm256_mul_ps(_mm256_mul_ps(p, pow_a), pow_b);
   result = _mm256_blendv_ps(result, _mm256_set1_ps(std::numeric_limits<float>::infinity()), too_big);
   return _mm256_andnot_ps(too_small, result);
+}
+
+inline __m256i LoadBytes(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+
+// 16 bytes of packed nibbles -> 32 bytes 0..15, low nibbles (elements 0..15) first: the
+// bytes are loaded into both halves and the upper half shifted, which costs no shuffle.
+inline __m256i UnpackNibbles(const uint8_t* qs) {
+  const __m256i both =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i shifted = _mm256_srlv_epi32(both, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+  return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
 }
 
 }  // namespace hearth::cpu::avx2

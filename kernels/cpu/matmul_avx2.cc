@@ -20,16 +20,14 @@ namespace hearth::cpu {
 namespace {
 
 using avx2::HorizontalSum;
+using avx2::LoadBytes;
+using avx2::UnpackNibbles;
 
 // How far ahead of each weight row the kernels prefetch, into L2. The hardware
 // prefetchers alone do not keep enough lines in flight for the R interleaved row streams
 // of a tile: measured on Zen 4, decode over SmolLM2's weights runs at 5.6 GB/s without
 // this, 13.6 GB/s with it (4 KB ahead: 11; 16 KB: 14; into L1 instead: 9).
 constexpr size_t kPrefetchBytes = 8192;
-
-__m256i LoadBytes(const void* p) {
-  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-}
 
 // Sum of u[k] * (256 s[k] + s_lo[k]) over each group of 4 bytes: 8 int32 lanes, as
 // float. u is unsigned (0..255), s and s_lo signed; no pair sum can saturate int16 for
@@ -47,14 +45,6 @@ __m256 BroadcastFp16(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(p)));
 }
 
-// 16 bytes of packed nibbles -> 32 bytes 0..15, low nibbles (elements 0..15) first: the
-// bytes are loaded into both halves and the upper half shifted, which costs no shuffle.
-__m256i UnpackNibbles(const uint8_t* qs) {
-  const __m256i both =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
-  const __m256i shifted = _mm256_srlv_epi32(both, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
-  return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
-}
 
 // A policy describes one weight type: its element (a block, or one float), how many
 // elements one step of the kernel consumes, how a step of a weight row and of an

@@ -30,6 +30,8 @@ namespace hearth::cpu {
 namespace {
 
 using avx2::HorizontalSum;
+using avx2::LoadBytes;
+using avx2::UnpackNibbles;
 
 // As in matmul_avx2.cc: L2 prefetch ahead of each weight row keeps the R row streams of
 // a decode tile in flight.
@@ -42,10 +44,6 @@ constexpr int kDecodeRows = 4;
 constexpr int kTileRows = 4;
 constexpr int kTileTokens = 4;
 
-__m256i LoadBytes(const void* p) {
-  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-}
-
 // 256 * u_hi.s_hi + u_lo.s_lo over each group of 4 bytes, u unsigned, s signed: 8 exact
 // int32 lanes (at most 257 * 4 * 255 * 128 < 2^26 in magnitude).
 __m256i DotPlanes(__m256i u_hi, __m256i s_hi, __m256i u_lo, __m256i s_lo) {
@@ -53,13 +51,6 @@ __m256i DotPlanes(__m256i u_hi, __m256i s_hi, __m256i u_lo, __m256i s_lo) {
   return _mm256_dpbusd_epi32(_mm256_slli_epi32(hi, 8), u_lo, s_lo);
 }
 
-// 16 bytes of packed nibbles -> 32 bytes 0..15, low nibbles (elements 0..15) first.
-__m256i UnpackNibbles(const uint8_t* qs) {
-  const __m256i both =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
-  const __m256i shifted = _mm256_srlv_epi32(both, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
-  return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
-}
 
 // Q4_0 and Q4_1: x = d q + m (Q4_0: m = -8 d), q in 0..15 feeds vpdpbusd unsigned as it
 // is; the offset adds m * s per block, s = dx * sum(256 qx + qx_lo) coming with the
