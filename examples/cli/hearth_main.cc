@@ -1,131 +1,24 @@
-// hearth: the command-line front end of the Engine.
+// hearth: the command-line front end.
 //
 //   hearth generate --prompt "Why is the sky blue?" --chat --max-tokens 128
+//   hearth simulate --trace data/traces/AzureLLMInferenceTrace_conv_2023.csv --policy kpa
 //
-// Streams the answer to stdout and ends with one line of metrics (or, with --json, one
-// JSON object). The model is --model, else $HEARTH_MODEL, else the default SmolLM2 file
-// that setup extracts into models/.
+// `generate` streams an answer from the Engine; `simulate` replays a workload trace through
+// the control plane (WarmPool, AutoScaler, CostOptimizer). Each command's flags live in its
+// own file; `hearth --help` lists them all.
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/str_format.h"
-#include "hearth/engine.h"
-#include "nlohmann/json.hpp"
-
-ABSL_FLAG(std::string, model, "", "GGUF model file (default: $HEARTH_MODEL, else "
-                                  "models/SmolLM2-135M-Instruct.Q4_1.gguf)");
-ABSL_FLAG(std::string, prompt, "", "the prompt text");
-ABSL_FLAG(bool, chat, false, "wrap the prompt as a user message in the model's chat template");
-ABSL_FLAG(std::string, system, "", "system message (with --chat)");
-ABSL_FLAG(int, max_tokens, 256, "maximum tokens to generate");
-ABSL_FLAG(double, temperature, 0.8, "sampling temperature; 0 = greedy");
-ABSL_FLAG(int, top_k, 40, "top-k; 0 = off");
-ABSL_FLAG(double, top_p, 0.95, "top-p (nucleus); 1 = off");
-ABSL_FLAG(double, min_p, 0.05, "min-p; 0 = off");
-ABSL_FLAG(double, repeat_penalty, 1.0, "repetition penalty; 1 = off");
-ABSL_FLAG(uint64_t, seed, 0, "random seed (same seed, same output)");
-ABSL_FLAG(std::vector<std::string>, stop, {}, "comma-separated stop strings");
-ABSL_FLAG(bool, ignore_eos, false, "keep generating past end-of-sequence (benchmarks)");
-ABSL_FLAG(int, threads, 0, "worker threads; 0 = all cores");
-ABSL_FLAG(int, ctx, 0, "context length in tokens; 0 = min(model's, 4096)");
-ABSL_FLAG(bool, json, false, "print the answer and metrics as one JSON object instead");
-
-namespace {
-
-constexpr char kDefaultModel[] = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-std::string ModelPath() {
-  std::string path = absl::GetFlag(FLAGS_model);
-  if (path.empty()) {
-    const char* env = std::getenv("HEARTH_MODEL");
-    path = env != nullptr && *env != '\0' ? env : kDefaultModel;
-  }
-  return path;
-}
-
-int Fail(std::string_view what, const absl::Status& status) {
-  std::fprintf(stderr, "hearth: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
-               std::string(status.message()).c_str());
-  return 1;
-}
-
-int Generate() {
-  hearth::EngineConfig config;
-  config.model_path = ModelPath();
-  config.threads = absl::GetFlag(FLAGS_threads);
-  config.context_length = absl::GetFlag(FLAGS_ctx);
-  absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config);
-  if (!engine.ok()) return Fail("cannot load the model", engine.status());
-
-  hearth::GenerateRequest request;
-  const std::string prompt = absl::GetFlag(FLAGS_prompt);
-  if (absl::GetFlag(FLAGS_chat)) {
-    if (!absl::GetFlag(FLAGS_system).empty()) {
-      request.messages.push_back({"system", absl::GetFlag(FLAGS_system)});
-    }
-    request.messages.push_back({"user", prompt});
-  } else {
-    request.prompt = prompt;
-  }
-  request.max_tokens = absl::GetFlag(FLAGS_max_tokens);
-  request.sampling.temperature = static_cast<float>(absl::GetFlag(FLAGS_temperature));
-  request.sampling.top_k = absl::GetFlag(FLAGS_top_k);
-  request.sampling.top_p = static_cast<float>(absl::GetFlag(FLAGS_top_p));
-  request.sampling.min_p = static_cast<float>(absl::GetFlag(FLAGS_min_p));
-  request.sampling.repetition_penalty = static_cast<float>(absl::GetFlag(FLAGS_repeat_penalty));
-  request.sampling.seed = absl::GetFlag(FLAGS_seed);
-  request.stop = absl::GetFlag(FLAGS_stop);
-  request.ignore_eos = absl::GetFlag(FLAGS_ignore_eos);
-
-  const bool json = absl::GetFlag(FLAGS_json);
-  const hearth::TokenCallback stream = [](std::string_view piece) {
-    std::fwrite(piece.data(), 1, piece.size(), stdout);
-    std::fflush(stdout);
-    return true;
-  };
-  absl::StatusOr<hearth::GenerateResult> result =
-      (*engine)->Generate(request, json ? hearth::TokenCallback() : stream);
-  if (!result.ok()) return Fail("cannot generate", result.status());
-
-  const hearth::GenerateTimings& t = result->timings;
-  if (json) {
-    nlohmann::json out = {
-        {"text", result->text},
-        {"finish_reason", std::string(hearth::FinishReasonName(result->finish_reason))},
-        {"model", (*engine)->model_info().name},
-        {"threads", (*engine)->threads()},
-        {"load_ms", (*engine)->load_ms()},
-        {"ttft_ms", t.first_token_ms},
-        {"prompt_tokens", result->prompt_tokens},
-        {"prefill_tok_s", t.prefill_tokens_per_s},
-        {"completion_tokens", result->completion_tokens},
-        {"decode_tok_s", t.decode_tokens_per_s},
-    };
-    // Invalid UTF-8 from a model must not abort the dump.
-    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  } else {
-    std::printf("\n\n[load %.1f ms | time to first token %.1f ms | prefill %.1f tokens/s "
-                "(%d tokens) | decode %.1f tokens/s (%d tokens) | %s, %d threads]\n",
-                (*engine)->load_ms(), t.first_token_ms, t.prefill_tokens_per_s,
-                result->prompt_tokens, t.decode_tokens_per_s, result->completion_tokens,
-                std::string(hearth::FinishReasonName(result->finish_reason)).c_str(),
-                (*engine)->threads());
-  }
-  return 0;
-}
-
-}  // namespace
+#include "examples/cli/generate_command.h"
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "hearth generate --prompt TEXT [--chat] [--max-tokens N] [--temperature T] [--top-p P] "
-      "[--seed S] [--threads N] [--json] [--model FILE]");
+      "\n  hearth generate --prompt TEXT [--chat] [--max-tokens N] [--temperature T] [--top-p P]"
+      " [--seed S] [--threads N] [--json] [--model FILE]");
   // Accept --max-tokens as well as --max_tokens, as users of other CLIs type it.
   std::vector<std::string> args(argv, argv + argc);
   std::vector<char*> fixed;
@@ -140,13 +33,8 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> positional =
       absl::ParseCommandLine(static_cast<int>(fixed.size()), fixed.data());
-  if (positional.size() != 2 || std::string(positional[1]) != "generate") {
-    std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
-    return 2;
-  }
-  if (absl::GetFlag(FLAGS_prompt).empty()) {
-    std::fprintf(stderr, "hearth: --prompt is required and must not be empty\n");
-    return 2;
-  }
-  return Generate();
+  const std::string command = positional.size() == 2 ? positional[1] : "";
+  if (command == "generate") return hearth_cli::RunGenerate();
+  std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
+  return 2;
 }
