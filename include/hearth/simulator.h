@@ -80,6 +80,9 @@ struct SimModelConfig {
   // (load_warm_s, e.g. a machine that keeps the file cached).
   bool load_from_disk = true;
   int min_warm = 0;        // WarmPool floor (provisioned concurrency), >= 0
+  // Leases one instance takes at once (Knative's containerConcurrency, Modal's
+  // max_inputs), in [1, profile.max_sequences]; 0: profile.max_sequences.
+  int max_leases = 0;
 };
 
 // Makes the scaling policy `policy` for `model`, e.g. a "static" one with the peak count.
@@ -154,7 +157,7 @@ struct SimulationTotals {
   int64_t rejected_total() const;
 };
 
-// One model's state at the end of one tick.
+// One model's state sampled at one tick, before that tick's decision (desired) acts.
 struct TimelinePoint {
   double time_s = 0;
   std::string model;

@@ -48,6 +48,11 @@ absl::Status ValidateConfig(const SimulationConfig& c) {
     if (absl::Status s = m.profile.Validate(); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".profile: ", s.message()));
     }
+    if (m.max_leases < 0 || m.max_leases > m.profile.max_sequences) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".max_leases must be in [0, profile.max_sequences = ",
+                       m.profile.max_sequences, "], got ", m.max_leases));
+    }
     if (m.min_warm < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".min_warm must be >= 0, got ", m.min_warm));
@@ -205,7 +210,8 @@ absl::Status SimulationRun::Setup() {
     fleet_models.push_back({m.name, &m.profile, cold_start_s_.back()});
     pool_config.models.push_back({.name = m.name,
                                   .memory_bytes = m.profile.memory_bytes(),
-                                  .max_leases = m.profile.max_sequences,
+                                  .max_leases = m.max_leases > 0 ? m.max_leases
+                                                                 : m.profile.max_sequences,
                                   .min_warm = m.min_warm});
     largest = std::max(largest, m.profile.memory_bytes());
   }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "hearth/scaling_policies.h"
 #include "lib/sim/simulator_stats.h"
 #include "nlohmann/json.hpp"
 
@@ -133,6 +134,41 @@ TEST(SimulatorTest, ScalesToZeroThenWakesOnTheNextRequest) {
   // Billed: two lives, each shorter than the gap.
   EXPECT_LT(r->overall.instance_seconds, 200);
   EXPECT_GT(r->overall.idle_instance_seconds, 0);
+}
+
+TEST(SimulatorTest, AutoScalerDecisionsReachThePool) {
+  SimulationConfig c = BaseConfig();
+  c.scaling_policies = {"static"};
+  c.policy_factory = [](std::string_view model, std::string_view policy) {
+    EXPECT_EQ(model, "m");
+    EXPECT_EQ(policy, "static");
+    return MakeStaticPolicy({.replicas = 3});
+  };
+  c.horizon_s = 20;
+  absl::StatusOr<SimulationResult> r = Simulate(c, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->overall.instances_started, 3);
+  ASSERT_FALSE(r->timeline.empty());
+  // Sampled before the decision: at 1 s nothing yet; at 2 s loading (2 s); then ready.
+  ASSERT_GE(r->timeline.size(), 3u);
+  EXPECT_EQ(r->timeline[0].desired, 3);
+  EXPECT_EQ(r->timeline[0].starting, 0);
+  EXPECT_EQ(r->timeline[1].starting, 3);
+  EXPECT_EQ(r->timeline[2].ready, 3);
+  EXPECT_EQ(r->timeline.back().ready, 3);
+  // Started at the first tick (1 s), billed to the end (20 s), on-demand.
+  EXPECT_NEAR(r->overall.instance_seconds, 3 * 19, 1e-6);
+}
+
+TEST(SimulatorTest, MaxLeasesSpreadsRequestsOverInstances) {
+  SimulationConfig c = BaseConfig();
+  c.models[0].max_leases = 1;
+  const std::vector<TraceRequest> trace = {Req(1, 100, 50), Req(1, 100, 50), Req(1, 100, 50)};
+  absl::StatusOr<SimulationResult> r = Simulate(c, trace);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->overall.instances_started, 3);
+  // Each alone on its instance: all three see the same lone-request times.
+  EXPECT_NEAR(r->overall.e2e_p50_s, r->overall.e2e_p99_s, 1e-9);
 }
 
 TEST(SimulatorTest, RejectsLongPromptsAndTruncatesLongOutputs) {
@@ -301,6 +337,7 @@ TEST(SimulatorTest, BadConfigsNameTheField) {
       {"appears twice", [](SimulationConfig& c) { c.models.push_back(c.models[0]); }},
       {"models[0].profile", [](SimulationConfig& c) { c.models[0].profile.max_sequences = 0; }},
       {"models[0].min_warm", [](SimulationConfig& c) { c.models[0].min_warm = -1; }},
+      {"models[0].max_leases", [](SimulationConfig& c) { c.models[0].max_leases = 5; }},
       {"max_instances", [](SimulationConfig& c) { c.max_instances = 0; }},
       {"memory_budget_bytes", [](SimulationConfig& c) { c.memory_budget_bytes = -1; }},
       {"min_replicas", [](SimulationConfig& c) { c.min_replicas = 5, c.max_replicas = 2; }},
