@@ -32,8 +32,10 @@
 // granularity separately where requests are much shorter than it.
 //
 // Usage:
-//   hearth::CapacityPlanner planner({.serverless = modal_h100, .always_on = g5,
-//                                    .reserved = g5_reserved, .cold_start = absl::Seconds(20)});
+//   hearth::CapacityPlanner planner = hearth::CapacityPlanner::Create(
+//       {.serverless = *catalog.Find("modal-cpu-8core").value(),
+//        .always_on = *catalog.Find("aws-ec2-m7g.large").value(),
+//        .reserved = my_reserved_offering, .cold_start = absl::Seconds(20)}).value();
 //   auto series = hearth::DemandSeries::FromRequests(per_minute, absl::Minutes(1),
 //                                                    absl::Seconds(2.5), 8).value();
 //   hearth::PlanResult plan = planner.Plan(series, absl::Seconds(6)).value();
@@ -44,6 +46,7 @@
 #define HEARTH_CAPACITY_PLANNER_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -94,7 +97,9 @@ struct PlanResult {
   int seed_reserved = 0;         // the seeds' rule
   double seed_cost = 0;          // hybrid(seed_reserved)
   double daily_requests = 0;     // requests scaled to 24 h
-  std::string recommendation;    // "always_on", "serverless" or "hybrid", cheapest wins
+  // The cheapest of: "always_on" (always_on_cost), "serverless" (best R = 0), "reserved"
+  // (best R = always_on_replicas) or "hybrid" (any other best R).
+  std::string recommendation;
 };
 
 struct Crossover {
@@ -123,7 +128,8 @@ class CapacityPlanner {
   // InvalidArgument for offerings of the wrong kind or a negative cold start.
   static absl::StatusOr<CapacityPlanner> Create(CapacityPlannerConfig config);
 
-  // Serverless cost of serving the part of the series above `reserved` replicas.
+  // hybrid(reserved) on a series that passed Validate(): the reserved replicas for the
+  // span plus the serverless cost of the part above them.
   HybridCost PriceHybrid(const DemandSeries& series, int reserved) const;
   // Every price above. InvalidArgument for a bad series or a negative p95 latency.
   absl::StatusOr<PlanResult> Plan(const DemandSeries& series, absl::Duration p95_latency) const;

@@ -76,7 +76,8 @@ TEST(PriceCatalogTest, ParsesEveryKind) {
 }
 
 TEST(PriceCatalogTest, ServerlessRoundsUpToGranularityAndMinimum) {
-  const Offering& fn = *PriceCatalog::Parse(Catalog(kServerless))->Find("fn").value();
+  const PriceCatalog catalog = PriceCatalog::Parse(Catalog(kServerless)).value();
+  const Offering& fn = *catalog.Find("fn").value();
   EXPECT_DOUBLE_EQ(fn.BilledSeconds(absl::Milliseconds(30)), 0.1);   // the minimum
   EXPECT_DOUBLE_EQ(fn.BilledSeconds(absl::Milliseconds(100)), 0.1);  // exact multiple
   EXPECT_DOUBLE_EQ(fn.BilledSeconds(absl::Milliseconds(101)), 0.2);
@@ -85,7 +86,8 @@ TEST(PriceCatalogTest, ServerlessRoundsUpToGranularityAndMinimum) {
 }
 
 TEST(PriceCatalogTest, HourlyKindsBillExactly) {
-  const Offering& vm = *PriceCatalog::Parse(Catalog(kReserved))->Find("vm-1y").value();
+  const PriceCatalog catalog = PriceCatalog::Parse(Catalog(kReserved)).value();
+  const Offering& vm = *catalog.Find("vm-1y").value();
   EXPECT_DOUBLE_EQ(vm.BilledSeconds(absl::Milliseconds(1500)), 1.5);
   EXPECT_DOUBLE_EQ(vm.RunCost(absl::Hours(2)), 1.2);
 }
