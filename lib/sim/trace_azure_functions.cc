@@ -35,7 +35,8 @@ struct FunctionRow {
 };
 
 absl::StatusOr<int> ParseHeader(absl::string_view path, absl::string_view header) {
-  const std::vector<absl::string_view> fields = SplitCsv(header);
+  std::vector<absl::string_view> fields;
+  SplitCsv(header, &fields);
   const RowPlace at{path, 1};
   if (fields.size() <= kLeadingColumns || fields[0] != "HashFunction" ||
       fields[1] != "HashOwner" || fields[2] != "HashApp") {
@@ -95,9 +96,10 @@ absl::StatusOr<std::vector<TraceRequest>> ParseAzureFunctions(absl::string_view 
 
   std::vector<FunctionRow> functions;
   absl::flat_hash_map<std::string, int64_t> line_of_name;
+  std::vector<absl::string_view> fields;
   while (lines.Next(&line)) {
     const RowPlace at{path, lines.line_number()};
-    const std::vector<absl::string_view> fields = SplitCsv(line);
+    SplitCsv(line, &fields);
     if (absl::Status s = CheckColumnCount(fields, kLeadingColumns + *minutes, at); !s.ok()) {
       return s;
     }

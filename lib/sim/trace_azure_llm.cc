@@ -49,9 +49,10 @@ absl::StatusOr<std::vector<TraceRequest>> ParseAzureLlm(absl::string_view path,
   std::vector<TraceRequest> requests;
   absl::Time origin;
   absl::Time previous;
+  std::vector<absl::string_view> fields;
   while (lines.Next(&line)) {
     const RowPlace at{path, lines.line_number()};
-    const std::vector<absl::string_view> fields = SplitCsv(line);
+    SplitCsv(line, &fields);
     if (absl::Status s = CheckColumnCount(fields, 3, at); !s.ok()) return s;
     absl::StatusOr<absl::Time> time = ParseTimestamp(fields[0], at);
     if (!time.ok()) return time.status();

@@ -12,7 +12,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 
 namespace hearth::trace_internal {
 namespace {
@@ -97,8 +96,14 @@ bool LineReader::Next(absl::string_view* line) {
   return true;
 }
 
-std::vector<absl::string_view> SplitCsv(absl::string_view line) {
-  return absl::StrSplit(line, ',');
+void SplitCsv(absl::string_view line, std::vector<absl::string_view>* fields) {
+  fields->clear();
+  for (;;) {
+    const size_t comma = line.find(',');
+    fields->push_back(line.substr(0, comma));
+    if (comma == absl::string_view::npos) return;
+    line.remove_prefix(comma + 1);
+  }
 }
 
 absl::Status CheckColumnCount(const std::vector<absl::string_view>& fields, size_t expected,

@@ -57,9 +57,10 @@ absl::StatusOr<std::vector<TraceRequest>> ParseHearthCsv(absl::string_view path,
   }
   const size_t columns = with_blocks ? 6 : 5;
   std::vector<TraceRequest> requests;
+  std::vector<absl::string_view> fields;
   while (lines.Next(&line)) {
     const RowPlace at{path, lines.line_number()};
-    const std::vector<absl::string_view> fields = SplitCsv(line);
+    SplitCsv(line, &fields);
     if (absl::Status s = CheckColumnCount(fields, columns, at); !s.ok()) return s;
     absl::StatusOr<double> arrival = ParseNonNegative(fields[0], "arrival_s", at);
     if (!arrival.ok()) return arrival.status();

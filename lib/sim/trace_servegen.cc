@@ -118,9 +118,10 @@ absl::StatusOr<std::vector<RateWindow>> ParseRates(
   std::vector<bool> model_seen(model_index.size(), false);
   std::vector<RateWindow> windows;
   RateWindow previous{.model = model_index.size()};  // matches no model
+  std::vector<absl::string_view> fields;
   while (lines.Next(&line)) {
     const RowPlace at{path, lines.line_number()};
-    const std::vector<absl::string_view> fields = SplitCsv(line);
+    SplitCsv(line, &fields);
     if (absl::Status s = CheckColumnCount(fields, 9, at); !s.ok()) return s;
     const auto model = model_index.find(fields[1]);
     if (model == model_index.end()) continue;
@@ -229,9 +230,10 @@ absl::StatusOr<std::vector<ModelTokens>> ParseTokens(
         absl::StrCat("header '", line, "' is not '", kTokensHeader, "'"));
   }
   std::vector<ModelTokens> models(model_index.size());
+  std::vector<absl::string_view> fields;
   while (lines.Next(&line)) {
     const RowPlace at{path, lines.line_number()};
-    const std::vector<absl::string_view> fields = SplitCsv(line);
+    SplitCsv(line, &fields);
     if (absl::Status s = CheckColumnCount(fields, 15, at); !s.ok()) return s;
     const auto model = model_index.find(fields[1]);
     if (model == model_index.end()) continue;
