@@ -52,7 +52,9 @@
 // Thread-safety: every method of WarmPool and Lease may be called from any thread. One
 // internal mutex guards the pool; it is never held while calling the Provisioner, an
 // on_lease callback or an InstanceHandle's destructor, so those may call back into the
-// pool. The KeepAlivePolicy is only called under that mutex.
+// pool. The KeepAlivePolicy is only called under that mutex. Do not destroy the WarmPool
+// from inside one of those callbacks: destruction waits for calls into the Provisioner
+// to return.
 #ifndef HEARTH_WARM_POOL_H_
 #define HEARTH_WARM_POOL_H_
 
@@ -191,7 +193,7 @@ struct WarmPoolMetrics {
   uint64_t instances_started = 0;   // Provisioner::Start calls
   uint64_t instances_failed = 0;    // starts that failed
   uint64_t instances_evicted = 0;   // idle instances unloaded to make room
-  uint64_t instances_expired = 0;   // idle instances unloaded by keep-alive
+  uint64_t instances_expired = 0;   // idle instances unloaded by keep-alive (pre-warm too)
   Histogram wait_time_ms;           // acquisition → lease, warm hits included (as 0)
   Histogram cold_start_ms;          // Start → done of every instance
   double idle_instance_seconds = 0;    // ∫ idle instances dt

@@ -218,8 +218,9 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     absl::Time next = absl::InfiniteFuture();
     if (!deadlines_.empty()) next = std::min(next, deadlines_.begin()->first);
     if (!reloads_.empty()) next = std::min(next, reloads_.begin()->at);
+    const std::vector<int> live = LiveCounts();
     for (const auto& [id, inst] : instances_) {
-      if (inst.state == InstanceState::kIdle && Live(inst.model) > Floor(inst.model)) {
+      if (inst.state == InstanceState::kIdle && live[inst.model] > Floor(inst.model)) {
         next = std::min(next, inst.expire_at);
       }
     }
@@ -603,14 +604,16 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     return inst.state == InstanceState::kProvisioning || inst.state == InstanceState::kLoading;
   }
 
-  // Instances of `model` that count towards its floor: not gone, not going.
-  int Live(int model) const {
-    int n = 0;
+  // Instances of each model that count towards its floor: not gone, not going.
+  std::vector<int> LiveCounts() const {
+    std::vector<int> live(models_.size(), 0);
     for (const auto& [id, inst] : instances_) {
-      n += inst.model == model && !inst.retiring && inst.state != InstanceState::kDraining;
+      live[inst.model] += !inst.retiring && inst.state != InstanceState::kDraining;
     }
-    return n;
+    return live;
   }
+
+  int Live(int model) const { return LiveCounts()[model]; }
 
   int Floor(int model) const {
     return std::max(models_[model].config.min_warm, models_[model].desired);
@@ -661,10 +664,7 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
       }
     }
     std::sort(candidates.begin(), candidates.end());
-    absl::flat_hash_map<int, int> live;
-    for (size_t other = 0; other < models_.size(); ++other) {
-      live[static_cast<int>(other)] = Live(static_cast<int>(other));
-    }
+    std::vector<int> live = LiveCounts();
     std::vector<int64_t> victims;
     int64_t freed_bytes = 0;
     for (const auto& [used, id] : candidates) {
@@ -696,10 +696,13 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
         due.emplace_back(inst.expire_at, id);
       }
     }
+    if (due.empty()) return;
     std::sort(due.begin(), due.end());
+    std::vector<int> live = LiveCounts();
     for (const auto& [at, id] : due) {
       const int model = instances_.at(id).model;
-      if (Live(model) <= Floor(model)) continue;
+      if (live[model] <= Floor(model)) continue;
+      --live[model];
       Remove(id, fx);
       ++instances_expired_;
     }

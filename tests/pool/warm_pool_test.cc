@@ -677,6 +677,7 @@ TEST_F(WarmPoolTest, ProvisionerCallingDoneInsideStart) {
 // memory and instance counts stay within the limits, every acquisition is answered
 // exactly once (by the end, when the pool is destroyed).
 TEST_F(WarmPoolTest, RandomOperationsKeepTheInvariants) {
+  std::map<absl::StatusCode, int> outcomes;
   for (uint32_t seed = 1; seed <= 30; ++seed) {
     service_ = std::make_shared<Service>();
     std::mt19937 rng(seed);
@@ -742,10 +743,18 @@ TEST_F(WarmPoolTest, RandomOperationsKeepTheInvariants) {
       ASSERT_EQ(out, held_now) << seed;
     }
     pool_.reset();
-    for (const auto& a : answers) ASSERT_EQ(a->calls, 1) << seed;
+    for (const auto& a : answers) {
+      ASSERT_EQ(a->calls, 1) << seed;
+      ++outcomes[a->result->status().code()];
+    }
     answers.clear();
     FinishAll();
   }
+  // The operations reach every way an acquisition ends.
+  EXPECT_GT(outcomes[absl::StatusCode::kOk], 100);
+  EXPECT_GT(outcomes[absl::StatusCode::kDeadlineExceeded], 0);
+  EXPECT_GT(outcomes[absl::StatusCode::kUnavailable], 0);
+  EXPECT_GT(outcomes[absl::StatusCode::kCancelled], 0);
 }
 
 }  // namespace
