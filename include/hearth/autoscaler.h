@@ -45,14 +45,13 @@
 #define HEARTH_AUTOSCALER_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hearth/clock.h"
 
@@ -147,10 +146,12 @@ class AutoScaler {
 
   const AutoScalerConfig config_;
   Clock* const clock_;
-  mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<ScalingPolicy>> policies_ ABSL_GUARDED_BY(mu_);
-  bool has_sample_ ABSL_GUARDED_BY(mu_) = false;
-  LoadSample last_sample_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: visible to ThreadSanitizer with the system's
+  // (uninstrumented) Abseil. Guards everything below.
+  std::mutex mu_;
+  std::vector<std::unique_ptr<ScalingPolicy>> policies_;
+  bool has_sample_ = false;
+  LoadSample last_sample_;
 };
 
 }  // namespace hearth

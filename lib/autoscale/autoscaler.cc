@@ -1,6 +1,8 @@
 #include "hearth/autoscaler.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -22,6 +24,11 @@ absl::Status ValidateLoadSample(const LoadSample& s) {
   if (s.starting_replicas < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("LoadSample.starting_replicas is negative: ", s.starting_replicas));
+  }
+  if (int64_t{s.ready_replicas} + s.starting_replicas > INT_MAX) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("LoadSample.ready_replicas + starting_replicas overflows: ",
+                     s.ready_replicas, " + ", s.starting_replicas));
   }
   const std::pair<double, const char*> fields[] = {
       {s.in_flight, "in_flight"},
@@ -94,7 +101,7 @@ AutoScaler::AutoScaler(AutoScalerConfig config,
 
 absl::Status AutoScaler::Observe(const LoadSample& sample) {
   if (absl::Status s = ValidateLoadSample(sample); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // Checked here so that a sample no policy accepts reaches none of them.
   if (has_sample_ && sample.time < last_sample_.time) {
     return absl::InvalidArgumentError(
@@ -115,8 +122,8 @@ absl::Status AutoScaler::Observe(const LoadSample& sample) {
 }
 
 ScalingDecision AutoScaler::Decide() {
-  const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = clock_->Now();  // under the lock: policies see time in order
   ScalingDecision best;
   bool first = true;
   for (const std::unique_ptr<ScalingPolicy>& policy : policies_) {
@@ -142,7 +149,7 @@ ScalingDecision AutoScaler::Decide() {
 }
 
 void AutoScaler::SetColdStart(absl::Duration measured) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const std::unique_ptr<ScalingPolicy>& policy : policies_) policy->SetColdStart(measured);
 }
 

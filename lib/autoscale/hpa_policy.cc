@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "hearth/scaling_policies.h"
 #include "lib/autoscale/recommendation_window.h"
+#include "lib/autoscale/replica_count.h"
 #include "lib/autoscale/sample_history.h"
 
 namespace hearth {
@@ -157,7 +158,7 @@ class HpaPolicy final : public ScalingPolicy {
       if (!(starting > 0 && ratio > 1)) {
         replicas = std::abs(1 - ratio) <= config_.tolerance
                        ? current
-                       : static_cast<int>(std::ceil(ratio * ready));
+                       : ToReplicas(std::ceil(ratio * ready));
       } else {
         // Starting replicas take no load yet: count them as idle and recheck that the
         // scale-up still holds (calcPlainMetricReplicas with unready pods).
@@ -165,7 +166,7 @@ class HpaPolicy final : public ScalingPolicy {
         if (std::abs(1 - new_ratio) <= config_.tolerance || new_ratio < 1) {
           replicas = current;
         } else {
-          replicas = std::max(current, static_cast<int>(std::ceil(new_ratio * current)));
+          replicas = std::max(current, ToReplicas(std::ceil(new_ratio * current)));
         }
       }
       if (replicas > best) {

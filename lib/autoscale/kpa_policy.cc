@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "hearth/scaling_policies.h"
+#include "lib/autoscale/replica_count.h"
 #include "lib/autoscale/sample_history.h"
 
 namespace hearth {
@@ -52,8 +53,8 @@ class KpaPolicy final : public ScalingPolicy {
     const double panic = history_.Mean(now - panic_window_, now, Concurrency).value_or(0);
     const double stable_pods = std::ceil(stable / target_);
     const double panic_pods = std::ceil(panic / target_);
-    int desired = static_cast<int>(std::min(std::max(stable_pods, max_down), max_up));
-    const int desired_panic = static_cast<int>(std::min(std::max(panic_pods, max_down), max_up));
+    int desired = ToReplicas(std::clamp(stable_pods, max_down, max_up));
+    const int desired_panic = ToReplicas(std::clamp(panic_pods, max_down, max_up));
 
     const bool over_threshold = panic_pods / ready >= config_.panic_threshold;
     if (over_threshold) {

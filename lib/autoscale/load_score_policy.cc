@@ -1,7 +1,6 @@
 // The seed's load-score rule: a weighted score, exponentially smoothed, exponential
 // scale-up and square-root scale-down. Kept as the seed had it, as a baseline.
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "hearth/scaling_policies.h"
+#include "lib/autoscale/replica_count.h"
 #include "lib/autoscale/sample_history.h"
 
 namespace hearth {
@@ -44,11 +44,10 @@ class LoadScorePolicy final : public ScalingPolicy {
     const int n = latest.ready_replicas + latest.starting_replicas;
     int desired = n;
     if (score_ > config_.scale_up_score) {
-      const double grown =
-          std::ceil(n * std::exp2((score_ - config_.scale_up_score) * config_.growth));
-      desired = static_cast<int>(std::min<double>(grown, INT_MAX));
+      desired =
+          ToReplicas(std::ceil(n * std::exp2((score_ - config_.scale_up_score) * config_.growth)));
     } else if (score_ < config_.scale_down_score) {
-      desired = static_cast<int>(std::floor(std::sqrt(static_cast<double>(n))));
+      desired = ToReplicas(std::floor(std::sqrt(static_cast<double>(n))));
     }
     last_ = {desired, absl::StrFormat("load_score: score %.3f (raw %.3f), %d -> %d", score_,
                                       raw, n, desired)};

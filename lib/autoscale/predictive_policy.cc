@@ -1,7 +1,6 @@
 // Predictive scaling: forecast the arrival rate one cold start ahead, convert it to
 // replicas with Little's law, and never provision below what the load needs now.
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "hearth/scaling_policies.h"
 #include "lib/autoscale/recommendation_window.h"
+#include "lib/autoscale/replica_count.h"
 #include "lib/autoscale/sample_history.h"
 #include "lib/autoscale/seasonal_forecaster.h"
 
@@ -78,7 +78,7 @@ class PredictivePolicy final : public ScalingPolicy {
     const double need_rate = latest.arrival_rate * service_s / per_replica;
     const double need_now = (latest.in_flight + latest.queue_depth) / per_replica;
     const double need = std::max({need_forecast, need_rate, need_now});
-    const int raw = static_cast<int>(std::min<double>(std::ceil(need), INT_MAX));
+    const int raw = ToReplicas(std::ceil(need));
 
     window_.Record(now, raw);
     window_.DropUntil(now - config_.scale_down_delay);

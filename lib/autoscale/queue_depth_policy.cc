@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "hearth/scaling_policies.h"
+#include "lib/autoscale/replica_count.h"
 #include "lib/autoscale/sample_history.h"
 
 namespace hearth {
@@ -39,7 +40,7 @@ class QueueDepthPolicy final : public ScalingPolicy {
     const double target = config_.target_queue_depth;
     int desired = current;
     if (depth > config_.scale_up_fraction * target) {
-      desired = current + static_cast<int>(std::max(1.0, std::floor(depth / target)));
+      desired = ToReplicas(current + std::max(1.0, std::floor(depth / target)));
     } else if (depth < config_.scale_down_fraction * target) {
       desired = std::max(0, current - 1);
     }

@@ -273,5 +273,30 @@ TEST(AutoScalerTest, RandomSeriesNeverNegativePerPolicy) {
   }
 }
 
+// Huge but valid loads saturate at the count's range instead of overflowing.
+TEST(AutoScalerTest, HugeLoadsSaturate) {
+  for (const char* name : {"hpa", "kpa", "queue_depth", "load_score", "predictive"}) {
+    auto policy = MakeScalingPolicy(name).value();
+    for (int t = 0; t < 40; ++t) {
+      LoadSample s;
+      s.time = T(t);
+      s.ready_replicas = t % 2 == 0 ? 1 : 2'000'000'000;
+      s.starting_replicas = t % 3 == 0 ? 100'000'000 : 0;
+      s.in_flight = 1e300;
+      s.queue_depth = 1e300;
+      s.arrival_rate = 1e300;
+      s.tokens_per_s = 1e300;
+      s.utilization = 1;
+      s.memory_utilization = 1;
+      ASSERT_TRUE(policy->Observe(s).ok()) << name;
+      ASSERT_GE(policy->Recommend(s.time).desired_replicas, 0) << name;
+    }
+  }
+  ManualClock clock(T(0));
+  auto scaler = Scaler({.min_replicas = 0, .max_replicas = 7}, One(0), &clock);
+  LoadSample overflow = Load(0, 2'000'000'000, 0, /*starting=*/2'000'000'000);
+  EXPECT_THAT(scaler->Observe(overflow).message(), HasSubstr("overflows"));
+}
+
 }  // namespace
 }  // namespace hearth
