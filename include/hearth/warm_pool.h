@@ -38,7 +38,7 @@
 //
 // Usage:
 //   hearth::WarmPoolConfig config;
-//   config.models = {{.name = "llama", .memory_bytes = 2 << 30, .max_leases = 64}};
+//   config.models = {{.name = "llama", .memory_bytes = int64_t{2} << 30, .max_leases = 64}};
 //   config.memory_budget_bytes = int64_t{16} << 30;
 //   config.max_instances = 8;
 //   auto pool = hearth::WarmPool::Create(

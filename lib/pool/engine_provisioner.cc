@@ -102,9 +102,9 @@ absl::StatusOr<std::unique_ptr<Provisioner>> MakeEngineProvisioner(
     }
     // The pool budgets memory per instance, so the KV share must be known up front.
     if (config.kv_cache_bytes <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "MakeEngineProvisioner: model '", name, "' needs kv_cache_bytes > 0, got ",
-          config.kv_cache_bytes));
+      return absl::InvalidArgumentError(absl::StrCat("MakeEngineProvisioner: model '", name,
+                                                     "' needs kv_cache_bytes > 0, got ",
+                                                     config.kv_cache_bytes));
     }
   }
   return std::make_unique<EngineProvisioner>(std::move(configs));

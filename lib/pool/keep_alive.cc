@@ -62,10 +62,10 @@ class HybridKeepAlive final : public KeepAlivePolicy {
       ++h.in_range;
     }
     const double seconds = absl::ToDoubleSeconds(idle);
-    h.forecast_s = h.in_range + h.out_of_bounds == 1
-                       ? seconds
-                       : config_.forecast_alpha * seconds +
-                             (1 - config_.forecast_alpha) * h.forecast_s;
+    h.forecast_s =
+        h.in_range + h.out_of_bounds == 1
+            ? seconds
+            : config_.forecast_alpha * seconds + (1 - config_.forecast_alpha) * h.forecast_s;
     return absl::OkStatus();
   }
 
@@ -79,8 +79,7 @@ class HybridKeepAlive final : public KeepAlivePolicy {
         static_cast<double>(h.out_of_bounds) >
             config_.max_out_of_bounds_share * static_cast<double>(total)) {
       const absl::Duration forecast = absl::Seconds(h.forecast_s);
-      return {forecast * (1 - config_.forecast_margin),
-              forecast * (2 * config_.forecast_margin)};
+      return {forecast * (1 - config_.forecast_margin), forecast * (2 * config_.forecast_margin)};
     }
     if (h.in_range < config_.min_samples || BinCountCv(h) < config_.min_cv) {
       return unrepresentative;
@@ -135,9 +134,9 @@ class HybridKeepAlive final : public KeepAlivePolicy {
 
 absl::Status CheckUnitInterval(const char* field, double value, bool open_high) {
   if (!(value >= 0) || value > 1 || (open_high && value == 1)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "HybridKeepAliveConfig.%s must be in [0, 1%s, got %g", field, open_high ? ")" : "]",
-        value));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("HybridKeepAliveConfig.%s must be in [0, 1%s, got %g", field,
+                        open_high ? ")" : "]", value));
   }
   return absl::OkStatus();
 }
@@ -152,26 +151,25 @@ absl::StatusOr<std::unique_ptr<KeepAlivePolicy>> MakeFixedKeepAlive(absl::Durati
   return std::make_unique<FixedKeepAlive>(timeout);
 }
 
-absl::StatusOr<std::unique_ptr<KeepAlivePolicy>> MakeHybridKeepAlive(
-    HybridKeepAliveConfig config) {
+absl::StatusOr<std::unique_ptr<KeepAlivePolicy>> MakeHybridKeepAlive(HybridKeepAliveConfig config) {
   if (config.bin <= absl::ZeroDuration() || config.bin == absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "HybridKeepAliveConfig.bin must be finite and > 0, got ",
-        absl::FormatDuration(config.bin)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("HybridKeepAliveConfig.bin must be finite and > 0, got ",
+                     absl::FormatDuration(config.bin)));
   }
   absl::Duration remainder;
   if (config.range < config.bin || config.range == absl::InfiniteDuration() ||
       (absl::IDivDuration(config.range, config.bin, &remainder), remainder) !=
           absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "HybridKeepAliveConfig.range must be a finite multiple of bin, got ",
-        absl::FormatDuration(config.range)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("HybridKeepAliveConfig.range must be a finite multiple of bin, got ",
+                     absl::FormatDuration(config.range)));
   }
   for (auto [field, value] : {std::pair{"head_percentile", config.head_percentile},
                               std::pair{"tail_percentile", config.tail_percentile}}) {
     if (!(value >= 0 && value <= 100)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "HybridKeepAliveConfig.%s must be in [0, 100], got %g", field, value));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("HybridKeepAliveConfig.%s must be in [0, 100], got %g", field, value));
     }
   }
   if (config.head_percentile > config.tail_percentile) {
@@ -190,8 +188,8 @@ absl::StatusOr<std::unique_ptr<KeepAlivePolicy>> MakeHybridKeepAlive(
     return s;
   }
   if (config.min_samples < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "HybridKeepAliveConfig.min_samples must be >= 1, got ", config.min_samples));
+    return absl::InvalidArgumentError(
+        absl::StrCat("HybridKeepAliveConfig.min_samples must be >= 1, got ", config.min_samples));
   }
   if (!(config.min_cv >= 0) || std::isinf(config.min_cv)) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -199,8 +197,7 @@ absl::StatusOr<std::unique_ptr<KeepAlivePolicy>> MakeHybridKeepAlive(
   }
   if (!(config.forecast_alpha > 0 && config.forecast_alpha <= 1)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "HybridKeepAliveConfig.forecast_alpha must be in (0, 1], got %g",
-        config.forecast_alpha));
+        "HybridKeepAliveConfig.forecast_alpha must be in (0, 1], got %g", config.forecast_alpha));
   }
   return std::make_unique<HybridKeepAlive>(config);
 }
@@ -216,12 +213,13 @@ absl::StatusOr<std::unique_ptr<KeepAlivePolicy>> MakeKeepAlivePolicy(std::string
         std::isfinite(seconds)) {
       return MakeFixedKeepAlive(absl::Seconds(seconds));
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "keep-alive policy '", std::string(name), "': seconds after 'fixed:' must be a number >= 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("keep-alive policy '", std::string(name),
+                     "': seconds after 'fixed:' must be a number >= 0"));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown keep-alive policy '", std::string(name),
-      "' (known: fixed, fixed:<seconds>, immediate, hybrid)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown keep-alive policy '", std::string(name),
+                   "' (known: fixed, fixed:<seconds>, immediate, hybrid)"));
 }
 
 }  // namespace hearth

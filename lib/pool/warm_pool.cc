@@ -43,8 +43,7 @@ Histogram EmptyLatencyHistogram() {
 // Counts `ms` in the bucket (upper_bounds[i-1], upper_bounds[i]] holding it.
 void AddSample(Histogram& h, double ms) {
   const size_t bucket = static_cast<size_t>(
-      std::lower_bound(h.upper_bounds.begin(), h.upper_bounds.end(), ms) -
-      h.upper_bounds.begin());
+      std::lower_bound(h.upper_bounds.begin(), h.upper_bounds.end(), ms) - h.upper_bounds.begin());
   ++h.counts[bucket];
   ++h.count;
   h.sum += ms;
@@ -184,8 +183,7 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
       const absl::Time now = Begin(fx);
       auto it = instances_.find(instance_id);
       if (it == instances_.end() || it->second.retiring) {
-        return absl::NotFoundError(
-            absl::StrCat("WarmPool has no live instance ", instance_id));
+        return absl::NotFoundError(absl::StrCat("WarmPool has no live instance ", instance_id));
       }
       RetireLocked(it->second, fx);
       Pump(now, fx, /*maintain_floors=*/false);
@@ -285,8 +283,8 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
       reloads_.clear();
       for (Model& m : models_) {
         while (!m.waiters.empty()) {
-          Answer(m.waiters.begin()->first,
-                 absl::CancelledError("the WarmPool is being destroyed"), fx);
+          Answer(m.waiters.begin()->first, absl::CancelledError("the WarmPool is being destroyed"),
+                 fx);
           ++failed_other_;
         }
       }
@@ -316,13 +314,11 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     int desired = 0;
     int leases = 0;
     std::optional<absl::Time> no_lease_since;  // since the last lease returned
-    std::map<int64_t, Waiter> waiters;  // by id: first in, first out
+    std::map<int64_t, Waiter> waiters;         // by id: first in, first out
     uint64_t warm_hits = 0, cold_starts = 0;
     double last_cold_start_ms = 0;
 
-    int64_t bytes() const {
-      return config.memory_bytes > 0 ? config.memory_bytes : learned_bytes;
-    }
+    int64_t bytes() const { return config.memory_bytes > 0 ? config.memory_bytes : learned_bytes; }
   };
 
   struct Instance {
@@ -338,7 +334,7 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     absl::Time expire_at = absl::InfiniteFuture();  // keep-alive end while idle
     // Set for an instance a pre-warm timer started: its first keep-alive end.
     std::optional<absl::Time> reload_expire;
-    bool retiring = false;  // told to go before it was loaded
+    bool retiring = false;          // told to go before it was loaded
     std::vector<int64_t> counting;  // waiters counting on it while it starts
   };
 
@@ -403,14 +399,15 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     m.last_cold_start_ms = cold_ms;
     absl::Status failure = result.status();
     if (result.ok() && *result == nullptr) {
-      failure = absl::InternalError(absl::StrCat("provisioner of model '", m.config.name,
-                                                 "' returned no instance"));
+      failure = absl::InternalError(
+          absl::StrCat("provisioner of model '", m.config.name, "' returned no instance"));
     }
     if (failure.ok()) {
       inst.handle = std::move(*result);
-      const int64_t actual = inst.handle->memory_bytes() > 0 ? inst.handle->memory_bytes()
-                                                            : inst.bytes;
-      if (actual > inst.bytes && !MakeRoom(inst.model, actual - inst.bytes, 0, /*for_waiters=*/true, fx)) {
+      const int64_t actual =
+          inst.handle->memory_bytes() > 0 ? inst.handle->memory_bytes() : inst.bytes;
+      if (actual > inst.bytes &&
+          !MakeRoom(inst.model, actual - inst.bytes, 0, /*for_waiters=*/true, fx)) {
         failure = absl::ResourceExhaustedError(absl::StrCat(
             "instance of model '", m.config.name, "' holds ", actual,
             " bytes, more than the memory budget (", budget_, " bytes) leaves for it"));
@@ -462,8 +459,9 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       const int64_t w = deadlines_.begin()->second;
       const Model& m = models_[waiter_model_.at(w)];
-      Answer(w, absl::DeadlineExceededError(absl::StrCat(
-                    "no instance of model '", m.config.name, "' before the deadline")),
+      Answer(w,
+             absl::DeadlineExceededError(
+                 absl::StrCat("no instance of model '", m.config.name, "' before the deadline")),
              fx);
       ++failed_deadline_;
     }
@@ -493,7 +491,8 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     }
     auto it = model_index_.find(absl::string_view(model_name.data(), model_name.size()));
     if (it == model_index_.end()) {
-      return absl::NotFoundError(absl::StrCat("WarmPool has no model '", std::string(model_name), "'"));
+      return absl::NotFoundError(
+          absl::StrCat("WarmPool has no model '", std::string(model_name), "'"));
     }
     return it->second;
   }
@@ -518,9 +517,10 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
       ++cold_starts_;
       ++m.cold_starts;
       if (deadline <= now) {
-        Answer(w, absl::DeadlineExceededError(absl::StrCat(
-                      "deadline already passed and no warm instance of model '",
-                      m.config.name, "' is free")),
+        Answer(w,
+               absl::DeadlineExceededError(
+                   absl::StrCat("deadline already passed and no warm instance of model '",
+                                m.config.name, "' is free")),
                fx);
         ++failed_deadline_;
         return;
@@ -714,8 +714,8 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     const int model = inst.model;
     const KeepAliveWindow window = keep_alive_->WindowFor(models_[model].config.name);
     if (window.prewarm > absl::ZeroDuration() && Live(model) > Floor(model)) {
-      reloads_.insert(Reload{SaturatingAdd(now, window.prewarm), next_reload_seq_++, model,
-                             window.keep_alive});
+      reloads_.insert(
+          Reload{SaturatingAdd(now, window.prewarm), next_reload_seq_++, model, window.keep_alive});
       Remove(inst.id, fx);
       ++instances_expired_;
       return;
@@ -782,7 +782,7 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
   absl::flat_hash_map<std::string, int> model_index_;
   std::map<int64_t, Instance> instances_;  // by id
   int64_t next_instance_id_ = 1;
-  absl::flat_hash_map<int64_t, int> waiter_model_;  // waiter id → model
+  absl::flat_hash_map<int64_t, int> waiter_model_;      // waiter id → model
   std::set<std::pair<absl::Time, int64_t>> deadlines_;  // (deadline, waiter id)
   int64_t next_waiter_id_ = 1;
   std::set<Reload> reloads_;
@@ -835,8 +835,8 @@ absl::Status ValidateConfig(const WarmPoolConfig& config) {
         "WarmPoolConfig.memory_budget_bytes must be > 0, got ", config.memory_budget_bytes));
   }
   if (config.max_instances <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "WarmPoolConfig.max_instances must be > 0, got ", config.max_instances));
+    return absl::InvalidArgumentError(
+        absl::StrCat("WarmPoolConfig.max_instances must be > 0, got ", config.max_instances));
   }
   absl::flat_hash_set<std::string_view> names;
   int64_t floor_instances = 0;
@@ -848,30 +848,30 @@ absl::Status ValidateConfig(const WarmPoolConfig& config) {
           absl::StrCat("WarmPoolConfig.models names '", m.name, "' twice"));
     }
     if (m.memory_bytes < 0 || m.memory_bytes > config.memory_budget_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model '", m.name, "': memory_bytes must be in [0, memory_budget_bytes = ",
-          config.memory_budget_bytes, "], got ", m.memory_bytes));
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", m.name, "': memory_bytes must be in [0, memory_budget_bytes = ",
+                       config.memory_budget_bytes, "], got ", m.memory_bytes));
     }
     if (m.max_leases <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model '", m.name, "': max_leases must be > 0, got ", m.max_leases));
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", m.name, "': max_leases must be > 0, got ", m.max_leases));
     }
     if (m.min_warm < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model '", m.name, "': min_warm must be >= 0, got ", m.min_warm));
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", m.name, "': min_warm must be >= 0, got ", m.min_warm));
     }
     if (m.min_warm > 0 && m.memory_bytes == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model '", m.name, "': min_warm > 0 needs memory_bytes to reserve"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", m.name, "': min_warm > 0 needs memory_bytes to reserve"));
     }
     floor_instances += m.min_warm;
     floor_bytes += m.min_warm * m.memory_bytes;
   }
   if (floor_instances > config.max_instances || floor_bytes > config.memory_budget_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "min_warm instances together (", floor_instances, " instances, ", floor_bytes,
-        " bytes) exceed max_instances (", config.max_instances, ") or memory_budget_bytes (",
-        config.memory_budget_bytes, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_warm instances together (", floor_instances, " instances, ", floor_bytes,
+                     " bytes) exceed max_instances (", config.max_instances,
+                     ") or memory_budget_bytes (", config.memory_budget_bytes, ")"));
   }
   return absl::OkStatus();
 }
@@ -883,8 +883,9 @@ absl::StatusOr<std::unique_ptr<WarmPool>> WarmPool::Create(
     std::unique_ptr<KeepAlivePolicy> keep_alive, Clock* clock) {
   if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
   if (provisioner == nullptr || keep_alive == nullptr || clock == nullptr) {
-    return absl::InvalidArgumentError("WarmPool::Create needs a provisioner, a keep-alive "
-                                      "policy and a clock");
+    return absl::InvalidArgumentError(
+        "WarmPool::Create needs a provisioner, a keep-alive "
+        "policy and a clock");
   }
   auto core = std::make_shared<Lease::Core>(std::move(config), std::move(provisioner),
                                             std::move(keep_alive), clock);

@@ -1,8 +1,8 @@
 // The in-process provisioner with real Engines from the tiny test model.
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "hearth/clock.h"
 #include "hearth/engine.h"
@@ -31,9 +31,8 @@ TEST(EngineProvisionerTest, LeaseServesAnEngineUntilKeepAliveExpires) {
   config.models = {{"stories", 0, 4, 0}};  // memory learned from the Engine
   config.memory_budget_bytes = int64_t{1} << 30;
   config.max_instances = 2;
-  absl::StatusOr<std::unique_ptr<WarmPool>> pool =
-      WarmPool::Create(config, *std::move(provisioner),
-                       MakeKeepAlivePolicy("fixed:60").value(), &clock);
+  absl::StatusOr<std::unique_ptr<WarmPool>> pool = WarmPool::Create(
+      config, *std::move(provisioner), MakeKeepAlivePolicy("fixed:60").value(), &clock);
   ASSERT_TRUE(pool.ok()) << pool.status();
 
   {

@@ -1,11 +1,11 @@
 #include "hearth/keep_alive.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <memory>
 #include <random>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 namespace hearth {
 namespace {
@@ -52,8 +52,8 @@ TEST(KeepAliveTest, FixedWithSecondsAndImmediate) {
 }
 
 TEST(KeepAliveTest, BadNamesAreRejected) {
-  for (std::string_view name : {"", "fixed:", "fixed:-1", "fixed:abc", "fixed:inf", "lru",
-                                "hybrid:3"}) {
+  for (std::string_view name :
+       {"", "fixed:", "fixed:-1", "fixed:abc", "fixed:inf", "lru", "hybrid:3"}) {
     EXPECT_EQ(MakeKeepAlivePolicy(name).status().code(), absl::StatusCode::kInvalidArgument)
         << name;
   }
@@ -66,8 +66,7 @@ TEST(KeepAliveTest, BadNamesAreRejected) {
 TEST(KeepAliveTest, NegativeIdleTimeIsRejected) {
   for (std::string_view name : {"fixed", "hybrid"}) {
     std::unique_ptr<KeepAlivePolicy> p = Policy(name);
-    EXPECT_EQ(p->RecordIdleTime("m", absl::Seconds(-1)).code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(p->RecordIdleTime("m", absl::Seconds(-1)).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(p->RecordIdleTime("m", absl::InfiniteDuration()).code(),
               absl::StatusCode::kInvalidArgument);
   }

@@ -1,11 +1,11 @@
 // Many threads acquiring and releasing against the real clock, with a provisioner that
 // answers inside Start, while another thread ticks and reads metrics. Run under TSan.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
 #include "hearth/clock.h"
@@ -38,7 +38,7 @@ TEST(WarmPoolConcurrencyTest, ThreadsAcquireAndRelease) {
                        MakeKeepAlivePolicy("fixed:0.001").value(), RealClock());
   ASSERT_TRUE(pool.ok()) << pool.status();
 
-  constexpr int kThreads = 8, kRounds = 300;
+  constexpr int kThreads = 8, kRounds = 1000;
   std::atomic<int> ok{0}, deadline{0};
   std::atomic<bool> stop{false};
   std::thread ticker([&] {

@@ -1,5 +1,7 @@
 #include "hearth/warm_pool.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -11,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "hearth/clock.h"
 #include "hearth/keep_alive.h"
@@ -97,15 +97,13 @@ class WarmPoolTest : public ::testing::Test {
 
   absl::Status Make(WarmPoolConfig config, std::unique_ptr<KeepAlivePolicy> policy) {
     absl::StatusOr<std::unique_ptr<WarmPool>> pool = WarmPool::Create(
-        std::move(config), std::make_unique<FakeProvisioner>(service_), std::move(policy),
-        &clock_);
+        std::move(config), std::make_unique<FakeProvisioner>(service_), std::move(policy), &clock_);
     if (!pool.ok()) return pool.status();
     pool_ = *std::move(pool);
     return absl::OkStatus();
   }
 
-  std::shared_ptr<Answer> Acquire(std::string_view model,
-                                  absl::Duration timeout = absl::Hours(1)) {
+  std::shared_ptr<Answer> Acquire(std::string_view model, absl::Duration timeout = absl::Hours(1)) {
     auto answer = std::make_shared<Answer>();
     pool_->AcquireAsync(model, clock_.Now() + timeout, [answer](absl::StatusOr<Lease> r) {
       answer->result = std::move(r);
@@ -349,9 +347,8 @@ TEST_F(WarmPoolTest, BusyInstancesAreNeverEvicted) {
 }
 
 TEST_F(WarmPoolTest, MinWarmInstancesAreNeverEvicted) {
-  ASSERT_TRUE(Make(Config({Model("a", 600, 1, /*min_warm=*/1), Model("b", 600)}, 1000),
-                   "immediate")
-                  .ok());
+  ASSERT_TRUE(
+      Make(Config({Model("a", 600, 1, /*min_warm=*/1), Model("b", 600)}, 1000), "immediate").ok());
   ASSERT_EQ(Pending(), 1u);  // started at Create
   Finish();
   EXPECT_EQ(ModelMetrics("a").idle, 1);
@@ -624,8 +621,8 @@ TEST_F(WarmPoolTest, BadInputsGetClearErrors) {
   for (const WarmPoolConfig& c : bad) {
     EXPECT_EQ(Make(c).code(), absl::StatusCode::kInvalidArgument);
   }
-  EXPECT_EQ(WarmPool::Create(Config({Model("a", 1)}), nullptr,
-                             MakeKeepAlivePolicy("fixed").value(), &clock_)
+  EXPECT_EQ(WarmPool::Create(Config({Model("a", 1)}), nullptr, MakeKeepAlivePolicy("fixed").value(),
+                             &clock_)
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
@@ -656,9 +653,9 @@ TEST_F(WarmPoolTest, ProvisionerCallingDoneInsideStart) {
    private:
     std::shared_ptr<Service> service_;
   };
-  auto pool = WarmPool::Create(Config({Model("a", 100, 1, 1)}),
-                               std::make_unique<Immediate>(service_),
-                               MakeKeepAlivePolicy("immediate").value(), &clock_);
+  auto pool =
+      WarmPool::Create(Config({Model("a", 100, 1, 1)}), std::make_unique<Immediate>(service_),
+                       MakeKeepAlivePolicy("immediate").value(), &clock_);
   ASSERT_TRUE(pool.ok());
   EXPECT_EQ((*pool)->metrics().models.at("a").idle, 1);
   absl::StatusOr<Lease> a = (*pool)->Acquire("a", absl::InfiniteFuture());
@@ -701,26 +698,19 @@ TEST_F(WarmPoolTest, RandomOperationsKeepTheInvariants) {
         }
         case 2:
           if (Pending() > 0) {
-            Finish(rng() % Pending(), rng() % 5 == 0 ? absl::UnavailableError("x")
-                                                     : absl::OkStatus());
+            Finish(rng() % Pending(),
+                   rng() % 5 == 0 ? absl::UnavailableError("x") : absl::OkStatus());
           }
           break;
         case 3: {
-          auto it = std::find_if(answers.begin(), answers.end(), [](const auto& a) {
-            return a->ok() && (*a->result)->held();
-          });
+          auto it = std::find_if(answers.begin(), answers.end(),
+                                 [](const auto& a) { return a->ok() && (*a->result)->held(); });
           if (it != answers.end()) (*it)->Release();
           break;
         }
-        case 4:
-          ASSERT_TRUE(pool_->SetDesiredInstances(models[rng() % 3], rng() % 3).ok());
-          break;
-        case 5:
-          (void)pool_->Prewarm(models[rng() % 3], 1);
-          break;
-        default:
-          clock_.Advance(absl::Seconds(static_cast<int>(rng() % 10)));
-          pool_->Tick();
+        case 4: ASSERT_TRUE(pool_->SetDesiredInstances(models[rng() % 3], rng() % 3).ok()); break;
+        case 5: (void)pool_->Prewarm(models[rng() % 3], 1); break;
+        default: clock_.Advance(absl::Seconds(static_cast<int>(rng() % 10))); pool_->Tick();
       }
       std::map<int64_t, int> leases;
       std::map<int64_t, int> limit;
