@@ -3,7 +3,9 @@
 // Two kinds of records:
 //   instance time  (model, offering, duration): a replica held loaded, busy or idle. Each
 //                  call is one billed interval: RunCost(duration) of the offering (a
-//                  serverless offering rounds it up to its billing granularity).
+//                  serverless offering rounds it up to its billing granularity; a reserved
+//                  one is priced at its effective hourly rate for the time recorded, so
+//                  record every held hour to account the whole commitment).
 //   requests       (tenant, model, prompt tokens, output tokens, offering): the tokens that
 //                  share the model's instance cost, plus the offering's per-request fee.
 //
