@@ -96,6 +96,9 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeHpaPolicy(const HpaConfig& co
 //     max(stable, panic) and never goes down;
 //   0 only once the stable window saw no requests and scale_to_zero_grace has passed
 //     since the last non-zero recommendation; until then the current count is held.
+//     (In Knative the grace is an upper bound on waiting for the activator to be put in
+//     the request path; a simulation has no network to program, so it is modelled as
+//     this fixed hold, the most the last replica can linger.)
 struct KpaConfig {
   double container_concurrency = 100;    // > 0 (Knative's default target)
   double target_utilization = 0.7;       // (0, 1]

@@ -44,12 +44,16 @@ class PredictivePolicy final : public ScalingPolicy {
     }
     const int64_t bin = BinOf(sample.time);
     if (bin > open_bin_) {
-      // Close the open bin; bins nobody sampled repeat the last value rather than
-      // pretending the load vanished.
-      const double closed = bin_count_ > 0 ? bin_sum_ / bin_count_ : last_closed_;
-      forecaster_.Add(closed);
-      for (int64_t b = open_bin_ + 1; b < bin; ++b) forecaster_.Add(closed);
-      last_closed_ = closed;
+      forecaster_.Add(bin_sum_ / bin_count_);  // the open bin holds >= 1 sample
+      // Bins nobody sampled get the model's own forecast: no news, so no correction
+      // (neither "the load vanished" nor "the last value went on"). A gap longer than two
+      // seasons is shortened by whole seasons, keeping the phase without one step per bin.
+      const int64_t season = config_.season_period / config_.bin;
+      int64_t missing = bin - open_bin_ - 1;
+      if (missing > 2 * season) missing = season + missing % season;
+      for (int64_t b = 0; b < missing; ++b) {
+        forecaster_.Add(std::max(0.0, forecaster_.Forecast(1)));
+      }
       open_bin_ = bin;
       bin_sum_ = 0;
       bin_count_ = 0;
@@ -86,7 +90,7 @@ class PredictivePolicy final : public ScalingPolicy {
     return {desired,
             absl::StrFormat("predictive: %s forecast %.3g req/s at +%s, service %.3gs, "
                             "now %.3g req/s and %.3g in system, target %.3g/replica x%.2f "
-                            "-> %d (held %d over %s)",
+                            "raw %d, %d held over %s",
                             forecaster_.seasonal() ? "seasonal" : "trend", forecast,
                             absl::FormatDuration(lead_), service_s, latest.arrival_rate,
                             latest.in_flight + latest.queue_depth, config_.target_concurrency,
@@ -115,7 +119,6 @@ class PredictivePolicy final : public ScalingPolicy {
   int64_t open_bin_ = 0;
   double bin_sum_ = 0;
   int bin_count_ = 0;
-  double last_closed_ = 0;
   double smoothed_in_flight_ = 0;
   double smoothed_rate_ = 0;
 };

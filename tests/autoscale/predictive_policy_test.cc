@@ -112,6 +112,21 @@ TEST(PredictivePolicyTest, ScaleDownDelayHoldsThePeak) {
   EXPECT_LT(policy->Recommend(T(61)).desired_replicas, 4);
 }
 
+TEST(PredictivePolicyTest, LongGapIsBridgedWithoutOneStepPerBin) {
+  // After five 10-minute seasons, nothing is observed for about 190 years of 1-minute
+  // bins (1e8 of them): the next sample is taken at once, and the forecast still knows
+  // the busy half of the season (4 replicas), not more.
+  PredictiveConfig c = TestConfig();
+  c.season_period = absl::Minutes(10);
+  const auto rate = [](int t) { return (t / 60) % 10 < 5 ? 1.0 : 20.0; };
+  auto policy = Predictive(c);
+  for (int t = 0; t < 3000; ++t) ASSERT_TRUE(policy->Observe(Arrivals(t, rate(t), 2)).ok());
+  const double later = 3000 + 600.0 * 10'000'000 + 5 * 60;
+  ASSERT_TRUE(policy->Observe(Arrivals(later, 1, 2)).ok());
+  const int desired = policy->Recommend(T(later + 60)).desired_replicas;
+  EXPECT_EQ(desired, 4);
+}
+
 TEST(PredictivePolicyTest, RejectsBadConfig) {
   PredictiveConfig c;
   c.season_period = absl::Seconds(90);  // not a whole number of 60-s bins
