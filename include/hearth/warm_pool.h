@@ -242,7 +242,8 @@ class WarmPool {
   // ResourceExhausted (naming how many started) when not all fit.
   absl::Status Prewarm(std::string_view model, int count);
   // The AutoScaler's target: starts instances until `model` has `count` (not gone, not
-  // draining), as capacity allows now or later, and lets idle instances above
+  // draining), as capacity allows now (evicting idle instances of models above their own
+  // floors) or at a later Tick, and lets idle instances above
   // max(count, min_warm) go by the keep-alive policy. InvalidArgument for count < 0,
   // NotFound for an unknown model.
   absl::Status SetDesiredInstances(std::string_view model, int count);

@@ -688,7 +688,7 @@ TEST_F(WarmPoolTest, RandomOperationsKeepTheInvariants) {
     const std::string models[] = {"a", "b", "c"};
     const int max_leases[] = {2, 3, 1};
     for (int step = 0; step < 400; ++step) {
-      switch (rng() % 8) {
+      switch (rng() % 9) {
         case 0:
         case 1: {
           const int model = static_cast<int>(rng() % 3);
@@ -708,9 +708,21 @@ TEST_F(WarmPoolTest, RandomOperationsKeepTheInvariants) {
           if (it != answers.end()) (*it)->Release();
           break;
         }
-        case 4: ASSERT_TRUE(pool_->SetDesiredInstances(models[rng() % 3], rng() % 3).ok()); break;
-        case 5: (void)pool_->Prewarm(models[rng() % 3], 1); break;
-        default: clock_.Advance(absl::Seconds(static_cast<int>(rng() % 10))); pool_->Tick();
+        case 4:
+          ASSERT_TRUE(pool_->SetDesiredInstances(models[rng() % 3], rng() % 3).ok());
+          break;
+        case 5:
+          (void)pool_->Prewarm(models[rng() % 3], 1);  // ResourceExhausted when full
+          break;
+        case 6:
+          if (!answers.empty()) {
+            const Answer& a = *answers[rng() % answers.size()];
+            if (a.ok()) (void)pool_->Retire(a.id());  // NotFound once gone or retired
+          }
+          break;
+        default:
+          clock_.Advance(absl::Seconds(static_cast<int>(rng() % 10)));
+          pool_->Tick();
       }
       std::map<int64_t, int> leases;
       std::map<int64_t, int> limit;
