@@ -93,5 +93,30 @@ TEST(WarmPoolConcurrencyTest, ThreadsAcquireAndRelease) {
   EXPECT_EQ(m.warm_hits + m.cold_starts, static_cast<uint64_t>(kThreads * kRounds));
 }
 
+// Never finishes a start: the blocking Acquire must end at the real deadline by itself.
+class StuckProvisioner final : public Provisioner {
+ public:
+  void Start(const InstanceSpec&, Done done) override { held_.push_back(std::move(done)); }
+
+ private:
+  std::vector<Done> held_;  // dropped unanswered when the pool destroys the provisioner
+};
+
+TEST(WarmPoolConcurrencyTest, BlockingAcquireEndsAtTheRealDeadline) {
+  WarmPoolConfig config;
+  config.models = {{"a", 10, 1, 0}};
+  config.memory_budget_bytes = 10;
+  config.max_instances = 1;
+  absl::StatusOr<std::unique_ptr<WarmPool>> pool =
+      WarmPool::Create(config, std::make_unique<StuckProvisioner>(),
+                       MakeKeepAlivePolicy("fixed").value(), RealClock());
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Lease> lease = (*pool)->Acquire("a", start + absl::Milliseconds(50));
+  EXPECT_EQ(lease.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
+  EXPECT_EQ((*pool)->metrics().failed_deadline, 1u);
+}
+
 }  // namespace
 }  // namespace hearth
