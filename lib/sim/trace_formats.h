@@ -32,8 +32,8 @@ absl::StatusOr<std::vector<TraceRequest>> ParseHearthCsv(absl::string_view path,
                                                          absl::string_view text,
                                                          const TraceOptions& options);
 
-// InvalidArgument unless options' window and seedless fields are usable (start_s finite
-// and >= 0, end_s > start_s); checked before a file is read.
+// InvalidArgument unless the options' window is usable (start_s finite and >= 0,
+// end_s > start_s) and tenant is not empty; checked before a file is read.
 absl::Status CheckTraceOptions(const TraceOptions& options);
 
 // Reads `path` and runs `parse` on it, then FinishTrace.
