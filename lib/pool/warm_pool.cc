@@ -148,10 +148,13 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
       std::lock_guard<std::mutex> lock(mu_);
       Begin(fx);
       absl::StatusOr<int> model = Find(model_name, count);
-      if (!model.ok()) return model.status();
       int started = 0;
-      while (started < count && TryStart(*model, /*for_waiters=*/false, fx) != 0) ++started;
-      if (started < count) {
+      while (model.ok() && started < count && TryStart(*model, /*for_waiters=*/false, fx) != 0) {
+        ++started;
+      }
+      if (!model.ok()) {
+        status = model.status();
+      } else if (started < count) {
         status = absl::ResourceExhaustedError(absl::StrCat(
             "Prewarm('", std::string(model_name), "', ", count, "): capacity for ", started,
             " only (memory budget ", budget_, " bytes, max_instances ", max_instances_, ")"));
@@ -161,35 +164,41 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
     return status;
   }
 
+  // Like every entry point, these run the effects even when they fail: Begin() may have
+  // answered expired waiters, whose callbacks must still run.
   absl::Status SetDesired(std::string_view model_name, int count) {
     Effects fx;
+    absl::StatusOr<int> model;
     {
       std::lock_guard<std::mutex> lock(mu_);
       const absl::Time now = Begin(fx);
-      absl::StatusOr<int> model = Find(model_name, count);
-      if (!model.ok()) return model.status();
-      models_[*model].desired = count;
-      ExpireIdle(now, fx);
-      Pump(now, fx, /*maintain_floors=*/true);
+      model = Find(model_name, count);
+      if (model.ok()) {
+        models_[*model].desired = count;
+        ExpireIdle(now, fx);
+        Pump(now, fx, /*maintain_floors=*/true);
+      }
     }
     Run(fx);
-    return absl::OkStatus();
+    return model.status();
   }
 
   absl::Status Retire(int64_t instance_id) {
     Effects fx;
+    absl::Status status;
     {
       std::lock_guard<std::mutex> lock(mu_);
       const absl::Time now = Begin(fx);
       auto it = instances_.find(instance_id);
       if (it == instances_.end() || it->second.retiring) {
-        return absl::NotFoundError(absl::StrCat("WarmPool has no live instance ", instance_id));
+        status = absl::NotFoundError(absl::StrCat("WarmPool has no live instance ", instance_id));
+      } else {
+        RetireLocked(it->second, fx);
+        Pump(now, fx, /*maintain_floors=*/false);
       }
-      RetireLocked(it->second, fx);
-      Pump(now, fx, /*maintain_floors=*/false);
     }
     Run(fx);
-    return absl::OkStatus();
+    return status;
   }
 
   void Tick() {

@@ -251,6 +251,23 @@ TEST_F(WarmPoolTest, DeadlineExpiresAtTick) {
   EXPECT_EQ(ModelMetrics("a").idle, 1);
 }
 
+TEST_F(WarmPoolTest, FailingCallsStillAnswerExpiredWaiters) {
+  ASSERT_TRUE(Make(Config({Model("a", 100)})).ok());
+  auto w1 = Acquire("a", absl::Seconds(5));
+  auto w2 = Acquire("a", absl::Seconds(6));
+  auto w3 = Acquire("a", absl::Seconds(7));
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(pool_->SetDesiredInstances("zzz", 1).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(w1->calls, 1);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(pool_->Prewarm("a", -1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(w2->calls, 1);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(pool_->Retire(999).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(w3->calls, 1);
+  EXPECT_EQ(w3->code(), absl::StatusCode::kDeadlineExceeded);
+}
+
 TEST_F(WarmPoolTest, PastDeadlineTakesOnlyAWarmSlot) {
   ASSERT_TRUE(Make(Config({Model("a", 100)})).ok());
   auto answer = Acquire("a", absl::ZeroDuration());
