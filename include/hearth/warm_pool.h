@@ -110,7 +110,8 @@ struct InstanceSpec {
 // called exactly once, from any thread, possibly before Start returns or long after (a
 // simulator calls it when its virtual clock reaches the end of the cold start). An
 // embedding service implements Start by launching a process / container / pod and calling
-// done with a handle whose destructor stops it, or with the launch error.
+// done with a handle whose destructor stops it, or with the launch error. (A second call
+// of done is a bug; the pool destroys the handle it brings and changes nothing else.)
 class Provisioner {
  public:
   using Done = std::function<void(absl::StatusOr<std::unique_ptr<InstanceHandle>>)>;

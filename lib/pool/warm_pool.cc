@@ -391,7 +391,7 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
       std::lock_guard<std::mutex> lock(mu_);
       const absl::Time now = Begin(fx);
       auto it = instances_.find(id);
-      if (it == instances_.end()) {  // done called twice: keep the first answer
+      if (it == instances_.end() || !IsStarting(it->second)) {  // done called twice
         if (result.ok()) fx.graveyard.push_back(std::move(*result));
       } else {
         Loaded(it->second, id, std::move(result), now, fx);
