@@ -61,14 +61,14 @@ namespace hearth {
 // replicas unless said otherwise.
 struct LoadSample {
   absl::Time time;
-  int ready_replicas = 0;          // serving
-  int starting_replicas = 0;       // provisioning or loading
-  double in_flight = 0;            // requests being served
-  double queue_depth = 0;          // requests waiting (incl. held for a cold start)
-  double arrival_rate = 0;         // requests/s over the sampling interval
-  double tokens_per_s = 0;         // generated tokens/s
-  double utilization = 0;          // [0,1] mean busy fraction of ready replicas
-  double memory_utilization = 0;   // [0,1] mean memory fraction of ready replicas
+  int ready_replicas = 0;         // serving
+  int starting_replicas = 0;      // provisioning or loading
+  double in_flight = 0;           // requests being served
+  double queue_depth = 0;         // requests waiting (incl. held for a cold start)
+  double arrival_rate = 0;        // requests/s over the sampling interval
+  double tokens_per_s = 0;        // generated tokens/s
+  double utilization = 0;         // [0,1] mean busy fraction of ready replicas
+  double memory_utilization = 0;  // [0,1] mean memory fraction of ready replicas
   double ttft_p50_ms = 0;
   double ttft_p99_ms = 0;
 };
@@ -122,8 +122,7 @@ class AutoScaler {
   // null clock. Takes ownership of the policies; `clock` is not owned and must outlive
   // the AutoScaler.
   static absl::StatusOr<std::unique_ptr<AutoScaler>> Create(
-      AutoScalerConfig config, std::vector<std::unique_ptr<ScalingPolicy>> policies,
-      Clock* clock);
+      AutoScalerConfig config, std::vector<std::unique_ptr<ScalingPolicy>> policies, Clock* clock);
 
   // Validates the sample (ValidateLoadSample; InvalidArgument also for a time before the
   // previous sample's) and passes it to every policy. A rejected sample changes nothing.

@@ -54,7 +54,7 @@ enum class HpaRateType { kPods, kPercent };
 
 struct HpaRatePolicy {
   HpaRateType type = HpaRateType::kPercent;
-  int value = 100;                           // > 0: pods, or percent of the period start
+  int value = 100;                            // > 0: pods, or percent of the period start
   absl::Duration period = absl::Seconds(15);  // > 0
 };
 
@@ -70,13 +70,14 @@ struct HpaScalingRules {
 
 struct HpaConfig {
   std::vector<HpaMetricTarget> metrics = {HpaMetricTarget{}};  // non-empty
-  double tolerance = 0.1;                                     // [0, 1)
-  absl::Duration sync_period = absl::Seconds(15);             // > 0
-  HpaScalingRules scale_up = {absl::ZeroDuration(), HpaSelectPolicy::kMax,
+  double tolerance = 0.1;                                      // [0, 1)
+  absl::Duration sync_period = absl::Seconds(15);              // > 0
+  HpaScalingRules scale_up = {absl::ZeroDuration(),
+                              HpaSelectPolicy::kMax,
                               {{HpaRateType::kPercent, 100, absl::Seconds(15)},
                                {HpaRateType::kPods, 4, absl::Seconds(15)}}};
-  HpaScalingRules scale_down = {absl::Seconds(300), HpaSelectPolicy::kMax,
-                                {{HpaRateType::kPercent, 100, absl::Seconds(15)}}};
+  HpaScalingRules scale_down = {
+      absl::Seconds(300), HpaSelectPolicy::kMax, {{HpaRateType::kPercent, 100, absl::Seconds(15)}}};
   // Kubernetes' minReplicas (>= 0; 1 by default, as Kubernetes requires unless its
   // HPAScaleToZero gate is on). Below it the HPA recommends it at once, also from 0.
   int min_replicas = 1;
@@ -100,14 +101,14 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeHpaPolicy(const HpaConfig& co
 //     the request path; a simulation has no network to program, so it is modelled as
 //     this fixed hold, the most the last replica can linger.)
 struct KpaConfig {
-  double container_concurrency = 100;    // > 0 (Knative's default target)
-  double target_utilization = 0.7;       // (0, 1]
-  absl::Duration tick = absl::Seconds(2);             // > 0
-  absl::Duration stable_window = absl::Seconds(60);   // > 0
-  double panic_window_percentage = 10;   // (0, 100]: the panic window's share of stable
-  double panic_threshold = 2.0;          // > 1 (Knative's 200 %)
-  double max_scale_up_rate = 1000;       // > 1
-  double max_scale_down_rate = 2;        // > 1
+  double container_concurrency = 100;                // > 0 (Knative's default target)
+  double target_utilization = 0.7;                   // (0, 1]
+  absl::Duration tick = absl::Seconds(2);            // > 0
+  absl::Duration stable_window = absl::Seconds(60);  // > 0
+  double panic_window_percentage = 10;               // (0, 100]: the panic window's share of stable
+  double panic_threshold = 2.0;                      // > 1 (Knative's 200 %)
+  double max_scale_up_rate = 1000;                   // > 1
+  double max_scale_down_rate = 2;                    // > 1
   absl::Duration scale_to_zero_grace = absl::Seconds(30);  // >= 0
 };
 
@@ -119,38 +120,36 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeKpaPolicy(const KpaConfig& co
 // scale_down_fraction x target -> remove 1; no change within `cooldown` of the last.
 // target is the number of waiting requests one more replica is meant to absorb.
 struct QueueDepthConfig {
-  double target_queue_depth = 10;      // > 0
-  double scale_up_fraction = 0.8;      // > scale_down_fraction
-  double scale_down_fraction = 0.2;    // >= 0
+  double target_queue_depth = 10;               // > 0
+  double scale_up_fraction = 0.8;               // > scale_down_fraction
+  double scale_down_fraction = 0.2;             // >= 0
   absl::Duration cooldown = absl::Seconds(60);  // >= 0
 };
 
-absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeQueueDepthPolicy(
-    const QueueDepthConfig& config);
+absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeQueueDepthPolicy(const QueueDepthConfig& config);
 
 // ---------------------------------------------------------------------------------
 // The seed's load-score rule (a baseline). Once per interval:
 //   raw = cpu_weight x utilization + memory_weight x memory_utilization
 //         + rps_weight x arrival_rate / (max(1, ready) x rps_capacity_per_replica),
-//   each signal the mean of the samples since the last evaluation;
+//   each signal the mean of the samples of the last interval;
 //   score = alpha x raw + (1 - alpha) x previous score  (alpha weights the NEW value;
 //           the first score is the first raw value);
 //   score > scale_up_score -> ceil(n x 2^((score - scale_up_score) x growth));
 //   score < scale_down_score -> floor(sqrt(n)); n = ready + starting.
 struct LoadScoreConfig {
-  double cpu_weight = 0.4;      // >= 0; the three weights sum > 0
-  double memory_weight = 0.3;   // >= 0
-  double rps_weight = 0.3;      // >= 0
-  double rps_capacity_per_replica = 10;  // > 0, requests/s one replica serves
-  double alpha = 0.7;           // (0, 1]
-  double scale_up_score = 0.8;  // > scale_down_score
-  double scale_down_score = 0.3;  // >= 0
-  double growth = 10;           // > 0
+  double cpu_weight = 0.4;                      // >= 0; the three weights sum > 0
+  double memory_weight = 0.3;                   // >= 0
+  double rps_weight = 0.3;                      // >= 0
+  double rps_capacity_per_replica = 10;         // > 0, requests/s one replica serves
+  double alpha = 0.7;                           // (0, 1]
+  double scale_up_score = 0.8;                  // > scale_down_score
+  double scale_down_score = 0.3;                // >= 0
+  double growth = 10;                           // > 0
   absl::Duration interval = absl::Seconds(15);  // > 0
 };
 
-absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeLoadScorePolicy(
-    const LoadScoreConfig& config);
+absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeLoadScorePolicy(const LoadScoreConfig& config);
 
 // ---------------------------------------------------------------------------------
 // Predictive: forecasts the arrival rate and provisions ahead by the cold-start time.
@@ -165,21 +164,20 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeLoadScorePolicy(
 //   with lead = the cold-start time (SetColdStart; cold_start until measured), and the
 //   max of these over the last scale_down_delay (no flapping on a forecast's dip).
 struct PredictiveConfig {
-  double target_concurrency = 70;               // > 0, requests in flight per replica
-  double headroom = 1.1;                        // >= 1
-  absl::Duration bin = absl::Seconds(60);       // > 0
-  absl::Duration season_period = absl::Hours(24);  // >= 2 bins, a whole number of bins
-  double level_smoothing = 0.5;                 // Holt-Winters alpha, (0, 1]
-  double trend_smoothing = 0.1;                 // beta, [0, 1]
-  double season_smoothing = 0.3;                // gamma, [0, 1]
-  double service_time_smoothing = 0.05;         // per sample, (0, 1]
+  double target_concurrency = 70;                          // > 0, requests in flight per replica
+  double headroom = 1.1;                                   // >= 1
+  absl::Duration bin = absl::Seconds(60);                  // > 0
+  absl::Duration season_period = absl::Hours(24);          // >= 2 bins, a whole number of bins
+  double level_smoothing = 0.5;                            // Holt-Winters alpha, (0, 1]
+  double trend_smoothing = 0.1;                            // beta, [0, 1]
+  double season_smoothing = 0.3;                           // gamma, [0, 1]
+  double service_time_smoothing = 0.05;                    // per sample, (0, 1]
   absl::Duration initial_service_time = absl::Seconds(5);  // > 0
-  absl::Duration cold_start = absl::Seconds(10);  // >= 0, lead until SetColdStart
-  absl::Duration scale_down_delay = absl::Seconds(60);  // >= 0
+  absl::Duration cold_start = absl::Seconds(10);           // >= 0, lead until SetColdStart
+  absl::Duration scale_down_delay = absl::Seconds(60);     // >= 0
 };
 
-absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakePredictivePolicy(
-    const PredictiveConfig& config);
+absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakePredictivePolicy(const PredictiveConfig& config);
 
 // ---------------------------------------------------------------------------------
 // A fixed count, whatever the load.

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,23 +27,19 @@ absl::Status ValidateLoadSample(const LoadSample& s) {
   }
   if (int64_t{s.ready_replicas} + s.starting_replicas > INT_MAX) {
     return absl::InvalidArgumentError(
-        absl::StrCat("LoadSample.ready_replicas + starting_replicas overflows: ",
-                     s.ready_replicas, " + ", s.starting_replicas));
+        absl::StrCat("LoadSample.ready_replicas + starting_replicas overflows: ", s.ready_replicas,
+                     " + ", s.starting_replicas));
   }
   const std::pair<double, const char*> fields[] = {
-      {s.in_flight, "in_flight"},
-      {s.queue_depth, "queue_depth"},
-      {s.arrival_rate, "arrival_rate"},
-      {s.tokens_per_s, "tokens_per_s"},
-      {s.utilization, "utilization"},
-      {s.memory_utilization, "memory_utilization"},
-      {s.ttft_p50_ms, "ttft_p50_ms"},
-      {s.ttft_p99_ms, "ttft_p99_ms"},
+      {s.in_flight, "in_flight"},       {s.queue_depth, "queue_depth"},
+      {s.arrival_rate, "arrival_rate"}, {s.tokens_per_s, "tokens_per_s"},
+      {s.utilization, "utilization"},   {s.memory_utilization, "memory_utilization"},
+      {s.ttft_p50_ms, "ttft_p50_ms"},   {s.ttft_p99_ms, "ttft_p99_ms"},
   };
   for (const auto& [value, field] : fields) {
     if (!std::isfinite(value) || value < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "LoadSample.", field, " must be finite and >= 0, got ", value));
+      return absl::InvalidArgumentError(
+          absl::StrCat("LoadSample.", field, " must be finite and >= 0, got ", value));
     }
   }
   if (s.utilization > 1) {
@@ -70,8 +66,7 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeScalingPolicy(std::string_vie
 }
 
 absl::StatusOr<std::unique_ptr<AutoScaler>> AutoScaler::Create(
-    AutoScalerConfig config, std::vector<std::unique_ptr<ScalingPolicy>> policies,
-    Clock* clock) {
+    AutoScalerConfig config, std::vector<std::unique_ptr<ScalingPolicy>> policies, Clock* clock) {
   if (config.min_replicas < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("AutoScalerConfig.min_replicas is negative: ", config.min_replicas));
@@ -81,9 +76,9 @@ absl::StatusOr<std::unique_ptr<AutoScaler>> AutoScaler::Create(
         absl::StrCat("AutoScalerConfig.max_replicas must be >= 1, got ", config.max_replicas));
   }
   if (config.min_replicas > config.max_replicas) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("AutoScalerConfig.min_replicas (", config.min_replicas,
-                     ") > max_replicas (", config.max_replicas, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("AutoScalerConfig.min_replicas (",
+                                                   config.min_replicas, ") > max_replicas (",
+                                                   config.max_replicas, ")"));
   }
   if (policies.empty()) return absl::InvalidArgumentError("AutoScaler needs a policy");
   for (size_t i = 0; i < policies.size(); ++i) {
@@ -112,8 +107,8 @@ absl::Status AutoScaler::Observe(const LoadSample& sample) {
     // Cannot fail after the checks above; a policy that still refuses is a bug worth
     // surfacing rather than hiding.
     if (absl::Status s = policy->Observe(sample); !s.ok()) {
-      return absl::InternalError(
-          absl::StrCat("policy ", std::string(policy->name()), " refused a valid sample: ", s.message()));
+      return absl::InternalError(absl::StrCat("policy ", std::string(policy->name()),
+                                              " refused a valid sample: ", s.message()));
     }
   }
   has_sample_ = true;

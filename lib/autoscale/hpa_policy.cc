@@ -57,9 +57,9 @@ double MetricTotal(HpaMetric metric, const LoadSample& s) {
 
 absl::Status ValidateRules(const HpaScalingRules& rules, const char* field) {
   if (rules.stabilization_window < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("HpaConfig.", field, ".stabilization_window is negative: ",
-                     absl::FormatDuration(rules.stabilization_window)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "HpaConfig.", field,
+        ".stabilization_window is negative: ", absl::FormatDuration(rules.stabilization_window)));
   }
   if (rules.select != HpaSelectPolicy::kDisabled && rules.policies.empty()) {
     return absl::InvalidArgumentError(
@@ -68,13 +68,13 @@ absl::Status ValidateRules(const HpaScalingRules& rules, const char* field) {
   for (size_t i = 0; i < rules.policies.size(); ++i) {
     const HpaRatePolicy& p = rules.policies[i];
     if (p.value <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "HpaConfig.", field, ".policies[", i, "].value must be > 0, got ", p.value));
+      return absl::InvalidArgumentError(
+          absl::StrCat("HpaConfig.", field, ".policies[", i, "].value must be > 0, got ", p.value));
     }
     if (p.period <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("HpaConfig.", field, ".policies[", i, "].period must be > 0, got ",
-                       absl::FormatDuration(p.period)));
+      return absl::InvalidArgumentError(absl::StrCat("HpaConfig.", field, ".policies[", i,
+                                                     "].period must be > 0, got ",
+                                                     absl::FormatDuration(p.period)));
     }
   }
   return absl::OkStatus();
@@ -148,17 +148,15 @@ class HpaPolicy final : public ScalingPolicy {
     }
     int best = -1;
     for (const HpaMetricTarget& m : config_.metrics) {
-      const double total =
-          history_
-              .Mean(now - config_.sync_period, now,
-                    [&](const LoadSample& s) { return MetricTotal(m.metric, s); })
-              .value_or(MetricTotal(m.metric, latest));
+      const double total = history_
+                               .Mean(now - config_.sync_period, now,
+                                     [&](const LoadSample& s) { return MetricTotal(m.metric, s); })
+                               .value_or(MetricTotal(m.metric, latest));
       const double ratio = total / ready / m.target_per_replica;
       int replicas;
       if (!(starting > 0 && ratio > 1)) {
-        replicas = std::abs(1 - ratio) <= config_.tolerance
-                       ? current
-                       : ToReplicas(std::ceil(ratio * ready));
+        replicas = std::abs(1 - ratio) <= config_.tolerance ? current
+                                                            : ToReplicas(std::ceil(ratio * ready));
       } else {
         // Starting replicas take no load yet: count them as idle and recheck that the
         // scale-up still holds (calcPlainMetricReplicas with unready pods).
@@ -171,9 +169,8 @@ class HpaPolicy final : public ScalingPolicy {
       }
       if (replicas > best) {
         best = replicas;
-        *why = absl::StrFormat("%s %.3g/replica vs target %.3g, ratio %.3f",
-                               MetricName(m.metric), total / ready, m.target_per_replica,
-                               ratio);
+        *why = absl::StrFormat("%s %.3g/replica vs target %.3g, ratio %.3f", MetricName(m.metric),
+                               total / ready, m.target_per_replica, ratio);
       }
     }
     return best;
@@ -191,8 +188,7 @@ class HpaPolicy final : public ScalingPolicy {
     const int up = std::min(
         desired, window_.MinAfter(now - config_.scale_up.stabilization_window).value_or(desired));
     const int down = std::max(
-        desired,
-        window_.MaxAfter(now - config_.scale_down.stabilization_window).value_or(desired));
+        desired, window_.MaxAfter(now - config_.scale_down.stabilization_window).value_or(desired));
     window_.Record(now, desired);
     window_.DropUntil(now - std::max(config_.scale_up.stabilization_window,
                                      config_.scale_down.stabilization_window));
@@ -237,8 +233,7 @@ class HpaPolicy final : public ScalingPolicy {
     const bool take_higher = (rules.select == HpaSelectPolicy::kMax) == up;
     int64_t result = take_higher ? INT64_MIN : INT64_MAX;
     for (const HpaRatePolicy& p : rules.policies) {
-      const int64_t period_start = int64_t{current} -
-                                   ChangeInPeriod(up_events_, now, p.period) +
+      const int64_t period_start = int64_t{current} - ChangeInPeriod(up_events_, now, p.period) +
                                    ChangeInPeriod(down_events_, now, p.period);
       int64_t proposed;
       if (p.type == HpaRateType::kPods) {
@@ -248,8 +243,7 @@ class HpaPolicy final : public ScalingPolicy {
         proposed = static_cast<int64_t>(
             std::ceil(static_cast<double>(period_start) * (1 + p.value / 100.0)));
       } else {
-        proposed = static_cast<int64_t>(static_cast<double>(period_start) *
-                                        (1 - p.value / 100.0));
+        proposed = static_cast<int64_t>(static_cast<double>(period_start) * (1 - p.value / 100.0));
       }
       result = take_higher ? std::max(result, proposed) : std::min(result, proposed);
     }
@@ -278,8 +272,7 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeHpaPolicy(const HpaConfig& co
     const double target = config.metrics[i].target_per_replica;
     if (!(target > 0) || std::isinf(target)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "HpaConfig.metrics[", i, "].target_per_replica must be > 0 and finite, got ",
-          target));
+          "HpaConfig.metrics[", i, "].target_per_replica must be > 0 and finite, got ", target));
     }
   }
   if (!(config.tolerance >= 0 && config.tolerance < 1)) {
@@ -287,8 +280,8 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeHpaPolicy(const HpaConfig& co
         absl::StrCat("HpaConfig.tolerance must be in [0, 1), got ", config.tolerance));
   }
   if (config.sync_period <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "HpaConfig.sync_period must be > 0, got ", absl::FormatDuration(config.sync_period)));
+    return absl::InvalidArgumentError(absl::StrCat("HpaConfig.sync_period must be > 0, got ",
+                                                   absl::FormatDuration(config.sync_period)));
   }
   if (absl::Status s = ValidateRules(config.scale_up, "scale_up"); !s.ok()) return s;
   if (absl::Status s = ValidateRules(config.scale_down, "scale_down"); !s.ok()) return s;

@@ -48,8 +48,7 @@ class KpaPolicy final : public ScalingPolicy {
     const double ready = std::max(1, latest.ready_replicas);
     const double max_up = std::ceil(config_.max_scale_up_rate * ready);
     const double max_down = std::floor(ready / config_.max_scale_down_rate);
-    const double stable =
-        history_.Mean(now - config_.stable_window, now, Concurrency).value_or(0);
+    const double stable = history_.Mean(now - config_.stable_window, now, Concurrency).value_or(0);
     const double panic = history_.Mean(now - panic_window_, now, Concurrency).value_or(0);
     const double stable_pods = std::ceil(stable / target_);
     const double panic_pods = std::ceil(panic / target_);
@@ -85,8 +84,8 @@ class KpaPolicy final : public ScalingPolicy {
             absl::StrFormat("kpa: %s, concurrency stable %.3g panic %.3g over %s/%s, "
                             "target %.3g/replica, ready %d -> %d%s",
                             mode, stable, panic, absl::FormatDuration(config_.stable_window),
-                            absl::FormatDuration(panic_window_), target_,
-                            latest.ready_replicas, desired, zero_note)};
+                            absl::FormatDuration(panic_window_), target_, latest.ready_replicas,
+                            desired, zero_note)};
   }
 
   const KpaConfig config_;

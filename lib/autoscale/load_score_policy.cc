@@ -23,21 +23,20 @@ class LoadScorePolicy final : public ScalingPolicy {
 
   absl::Status Observe(const LoadSample& sample) override {
     if (absl::Status s = history_.Add(sample); !s.ok()) return s;
-    // Keep what the next evaluation averages over.
-    history_.DropUntil(evaluated_ ? last_eval_ : sample.time - config_.interval);
+    history_.DropUntil(sample.time - config_.interval);
     return absl::OkStatus();
   }
 
   ScalingDecision Recommend(absl::Time now) override {
     if (history_.empty()) return {0, "load_score: no samples yet"};
     if (evaluated_ && now - last_eval_ < config_.interval) return last_;
-    const absl::Time after = evaluated_ ? last_eval_ : now - config_.interval;
     evaluated_ = true;
     last_eval_ = now;
     const LoadSample& latest = history_.latest();
-    const double raw = history_.Mean(after, now, [this](const LoadSample& s) {
-                         return RawScore(s);
-                       }).value_or(RawScore(latest));
+    const double raw =
+        history_
+            .Mean(now - config_.interval, now, [this](const LoadSample& s) { return RawScore(s); })
+            .value_or(RawScore(latest));
     score_ = has_score_ ? config_.alpha * raw + (1 - config_.alpha) * score_ : raw;
     has_score_ = true;
 
@@ -49,8 +48,8 @@ class LoadScorePolicy final : public ScalingPolicy {
     } else if (score_ < config_.scale_down_score) {
       desired = ToReplicas(std::floor(std::sqrt(static_cast<double>(n))));
     }
-    last_ = {desired, absl::StrFormat("load_score: score %.3f (raw %.3f), %d -> %d", score_,
-                                      raw, n, desired)};
+    last_ = {desired, absl::StrFormat("load_score: score %.3f (raw %.3f), %d -> %d", score_, raw, n,
+                                      desired)};
     return last_;
   }
 
@@ -73,17 +72,15 @@ class LoadScorePolicy final : public ScalingPolicy {
 
 absl::Status RequireInRange(double value, double lo, double hi, const char* field) {
   if (!(value >= lo && value <= hi)) {
-    return absl::InvalidArgumentError(absl::StrCat("LoadScoreConfig.", field,
-                                                   " must be in [", lo, ", ", hi, "], got ",
-                                                   value));
+    return absl::InvalidArgumentError(
+        absl::StrCat("LoadScoreConfig.", field, " must be in [", lo, ", ", hi, "], got ", value));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeLoadScorePolicy(
-    const LoadScoreConfig& config) {
+absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeLoadScorePolicy(const LoadScoreConfig& config) {
   const double kMax = 1e9;  // any larger weight or rate is a unit mistake
   for (absl::Status s : {RequireInRange(config.cpu_weight, 0, kMax, "cpu_weight"),
                          RequireInRange(config.memory_weight, 0, kMax, "memory_weight"),
@@ -113,8 +110,8 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeLoadScorePolicy(
                      config.scale_down_score, "), got ", config.scale_up_score));
   }
   if (config.interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "LoadScoreConfig.interval must be > 0, got ", absl::FormatDuration(config.interval)));
+    return absl::InvalidArgumentError(absl::StrCat("LoadScoreConfig.interval must be > 0, got ",
+                                                   absl::FormatDuration(config.interval)));
   }
   return std::make_unique<LoadScorePolicy>(config);
 }

@@ -23,8 +23,8 @@ class PredictivePolicy final : public ScalingPolicy {
  public:
   explicit PredictivePolicy(const PredictiveConfig& config)
       : config_(config),
-        forecaster_(static_cast<int>(config.season_period / config.bin),
-                    config.level_smoothing, config.trend_smoothing, config.season_smoothing),
+        forecaster_(static_cast<int>(config.season_period / config.bin), config.level_smoothing,
+                    config.trend_smoothing, config.season_smoothing),
         lead_(config.cold_start) {}
 
   std::string_view name() const override { return "predictive"; }
@@ -86,16 +86,16 @@ class PredictivePolicy final : public ScalingPolicy {
 
     window_.Record(now, raw);
     window_.DropUntil(now - config_.scale_down_delay);
-    const int desired = std::max(raw, window_.MaxAfter(now - config_.scale_down_delay).value_or(raw));
-    return {desired,
-            absl::StrFormat("predictive: %s forecast %.3g req/s at +%s, service %.3gs, "
-                            "now %.3g req/s and %.3g in system, target %.3g/replica x%.2f "
-                            "raw %d, %d held over %s",
-                            forecaster_.seasonal() ? "seasonal" : "trend", forecast,
-                            absl::FormatDuration(lead_), service_s, latest.arrival_rate,
-                            latest.in_flight + latest.queue_depth, config_.target_concurrency,
-                            config_.headroom, raw, desired,
-                            absl::FormatDuration(config_.scale_down_delay))};
+    const int desired =
+        std::max(raw, window_.MaxAfter(now - config_.scale_down_delay).value_or(raw));
+    return {desired, absl::StrFormat("predictive: %s forecast %.3g req/s at +%s, service %.3gs, "
+                                     "now %.3g req/s and %.3g in system, target %.3g/replica x%.2f "
+                                     "raw %d, %d held over %s",
+                                     forecaster_.seasonal() ? "seasonal" : "trend", forecast,
+                                     absl::FormatDuration(lead_), service_s, latest.arrival_rate,
+                                     latest.in_flight + latest.queue_depth,
+                                     config_.target_concurrency, config_.headroom, raw, desired,
+                                     absl::FormatDuration(config_.scale_down_delay))};
   }
 
   void SetColdStart(absl::Duration measured) override {
@@ -123,12 +123,11 @@ class PredictivePolicy final : public ScalingPolicy {
   double smoothed_rate_ = 0;
 };
 
-absl::Status RequireIn(double value, double lo, double hi, bool lo_open,
-                       const char* field) {
+absl::Status RequireIn(double value, double lo, double hi, bool lo_open, const char* field) {
   if (!(lo_open ? value > lo : value >= lo) || !(value <= hi)) {
     return absl::InvalidArgumentError(absl::StrCat("PredictiveConfig.", field, " must be in ",
-                                                   lo_open ? "(" : "[", lo, ", ", hi,
-                                                   "], got ", value));
+                                                   lo_open ? "(" : "[", lo, ", ", hi, "], got ",
+                                                   value));
   }
   return absl::OkStatus();
 }
@@ -161,19 +160,17 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakePredictivePolicy(
         std::tuple{config.scale_down_delay, "scale_down_delay",
                    non_negative(config.scale_down_delay)}}) {
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat("PredictiveConfig.", field,
-                                                     " out of range: ",
-                                                     absl::FormatDuration(d)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("PredictiveConfig.", field, " out of range: ", absl::FormatDuration(d)));
     }
   }
   absl::Duration remainder;
   const int64_t bins = absl::IDivDuration(config.season_period, config.bin, &remainder);
   if (bins < 2 || bins > 1'000'000 || remainder != absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PredictiveConfig.season_period must be a whole number (2 to 1e6) of "
-                     "bins of ",
-                     absl::FormatDuration(config.bin), ", got ",
-                     absl::FormatDuration(config.season_period)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PredictiveConfig.season_period must be a whole number (2 to 1e6) of "
+        "bins of ",
+        absl::FormatDuration(config.bin), ", got ", absl::FormatDuration(config.season_period)));
   }
   return std::make_unique<PredictivePolicy>(config);
 }

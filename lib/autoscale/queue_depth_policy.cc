@@ -31,10 +31,9 @@ class QueueDepthPolicy final : public ScalingPolicy {
     const LoadSample& latest = history_.latest();
     const int current = latest.ready_replicas + latest.starting_replicas;
     if (changed_ && now - last_change_ < config_.cooldown) {
-      return {last_desired_,
-              absl::StrCat("queue_depth: cooling down until ",
-                           absl::FormatTime(last_change_ + config_.cooldown), ", keep ",
-                           last_desired_)};
+      return {last_desired_, absl::StrCat("queue_depth: cooling down until ",
+                                          absl::FormatTime(last_change_ + config_.cooldown),
+                                          ", keep ", last_desired_)};
     }
     const double depth = latest.queue_depth;
     const double target = config_.target_queue_depth;
@@ -49,8 +48,8 @@ class QueueDepthPolicy final : public ScalingPolicy {
       last_change_ = now;
     }
     last_desired_ = desired;
-    return {desired, absl::StrFormat("queue_depth: depth %.3g vs target %.3g, %d -> %d",
-                                     depth, target, current, desired)};
+    return {desired, absl::StrFormat("queue_depth: depth %.3g vs target %.3g, %d -> %d", depth,
+                                     target, current, desired)};
   }
 
  private:
@@ -81,8 +80,8 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeQueueDepthPolicy(
         config.scale_down_fraction, "), got ", config.scale_up_fraction));
   }
   if (config.cooldown < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "QueueDepthConfig.cooldown is negative: ", absl::FormatDuration(config.cooldown)));
+    return absl::InvalidArgumentError(absl::StrCat("QueueDepthConfig.cooldown is negative: ",
+                                                   absl::FormatDuration(config.cooldown)));
   }
   return std::make_unique<QueueDepthPolicy>(config);
 }

@@ -9,16 +9,14 @@ absl::Status SampleHistory::Add(const LoadSample& sample) {
   if (!samples_.empty() && sample.time < samples_.back().time) {
     return absl::InvalidArgumentError(
         absl::StrCat("LoadSample.time ", absl::FormatTime(sample.time),
-                     " is before the previous sample's ",
-                     absl::FormatTime(samples_.back().time)));
+                     " is before the previous sample's ", absl::FormatTime(samples_.back().time)));
   }
   samples_.push_back(sample);
   return absl::OkStatus();
 }
 
 std::optional<double> SampleHistory::Mean(
-    absl::Time after, absl::Time until,
-    absl::FunctionRef<double(const LoadSample&)> field) const {
+    absl::Time after, absl::Time until, absl::FunctionRef<double(const LoadSample&)> field) const {
   double sum = 0;
   int count = 0;
   // Newest first: the windows are short compared with the history kept.

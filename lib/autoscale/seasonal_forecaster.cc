@@ -4,8 +4,7 @@
 
 namespace hearth {
 
-SeasonalForecaster::SeasonalForecaster(int season_bins, double alpha, double beta,
-                                       double gamma)
+SeasonalForecaster::SeasonalForecaster(int season_bins, double alpha, double beta, double gamma)
     : season_bins_(season_bins), alpha_(alpha), beta_(beta), gamma_(gamma) {
   first_season_.reserve(season_bins);
 }

@@ -18,9 +18,9 @@ TEST(AutoScalerConcurrencyTest, ObserveDecideAndSetColdStartFromManyThreads) {
   for (const char* name : {"hpa", "kpa", "queue_depth", "load_score", "predictive"}) {
     policies.push_back(MakeScalingPolicy(name).value());
   }
-  auto scaler = AutoScaler::Create({.min_replicas = 1, .max_replicas = 8},
-                                   std::move(policies), &clock)
-                    .value();
+  auto scaler =
+      AutoScaler::Create({.min_replicas = 1, .max_replicas = 8}, std::move(policies), &clock)
+          .value();
   std::atomic<int> accepted = 0;
   std::atomic<int> refused = 0;
   std::vector<std::thread> threads;

@@ -48,12 +48,10 @@ TEST(AutoScalerTest, CreateRejectsBadConfig) {
   EXPECT_EQ(code({.min_replicas = 3, .max_replicas = 2}), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code({.min_replicas = -1, .max_replicas = 2}), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code({.min_replicas = 0, .max_replicas = 0}), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(AutoScaler::Create({.min_replicas = 3, .max_replicas = 2}, One(1), &clock)
-                  .status()
-                  .message(),
-              HasSubstr("min_replicas"));
-  EXPECT_EQ(AutoScaler::Create({}, {}, &clock).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      AutoScaler::Create({.min_replicas = 3, .max_replicas = 2}, One(1), &clock).status().message(),
+      HasSubstr("min_replicas"));
+  EXPECT_EQ(AutoScaler::Create({}, {}, &clock).status().code(), absl::StatusCode::kInvalidArgument);
   std::vector<std::unique_ptr<ScalingPolicy>> with_null;
   with_null.push_back(nullptr);
   EXPECT_EQ(AutoScaler::Create({}, std::move(with_null), &clock).status().code(),
@@ -102,8 +100,7 @@ TEST(AutoScalerTest, PoliciesRejectSamplesGoingBackInTime) {
   for (const char* name : {"hpa", "kpa", "queue_depth", "load_score", "predictive", "static"}) {
     auto policy = MakeScalingPolicy(name).value();
     ASSERT_TRUE(policy->Observe(Load(5, 1, 1)).ok()) << name;
-    EXPECT_EQ(policy->Observe(Load(4, 1, 1)).code(), absl::StatusCode::kInvalidArgument)
-        << name;
+    EXPECT_EQ(policy->Observe(Load(4, 1, 1)).code(), absl::StatusCode::kInvalidArgument) << name;
     LoadSample bad = Load(6, 1, 1);
     bad.tokens_per_s = -3;
     EXPECT_EQ(policy->Observe(bad).code(), absl::StatusCode::kInvalidArgument) << name;
@@ -138,8 +135,8 @@ TEST(AutoScalerTest, ClampsToMinAndMax) {
   ScalingDecision high = Scaler({.min_replicas = 0, .max_replicas = 4}, One(9), &clock)->Decide();
   EXPECT_EQ(high.desired_replicas, 4);
   EXPECT_THAT(high.reason, HasSubstr("clamped"));
-  EXPECT_EQ(Scaler({.min_replicas = 2, .max_replicas = 4}, One(0), &clock)->Decide().desired_replicas,
-            2);
+  EXPECT_EQ(
+      Scaler({.min_replicas = 2, .max_replicas = 4}, One(0), &clock)->Decide().desired_replicas, 2);
 }
 
 TEST(AutoScalerTest, WakesFromZeroOnTheFirstRequest) {

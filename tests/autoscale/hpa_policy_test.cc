@@ -20,7 +20,7 @@ std::unique_ptr<ScalingPolicy> Hpa(const HpaConfig& config = HpaConfig()) {
 
 // Feeds one sample per second over [from, to) and returns the recommendation at `to`.
 int Feed(ScalingPolicy& policy, double from, double to, int ready, double per_replica,
-        int starting = 0) {
+         int starting = 0) {
   for (double t = from; t < to; t += 1) {
     EXPECT_TRUE(policy.Observe(Load(t, ready, per_replica * ready, starting)).ok());
   }
@@ -29,14 +29,14 @@ int Feed(ScalingPolicy& policy, double from, double to, int ready, double per_re
 }
 
 TEST(HpaPolicyTest, DesiredIsCeilOfCurrentTimesRatio) {
-  auto hpa = Hpa();  // concurrency target 70 per replica
-  EXPECT_EQ(Feed(*hpa, 0, 0, 2, 140), 4);   // ratio 2
+  auto hpa = Hpa();                        // concurrency target 70 per replica
+  EXPECT_EQ(Feed(*hpa, 0, 0, 2, 140), 4);  // ratio 2
   auto hpa2 = Hpa();
   EXPECT_EQ(Feed(*hpa2, 0, 0, 3, 100), 5);  // ceil(3 x 100 / 70) = ceil(4.29)
   HpaConfig no_window;
   no_window.scale_down.stabilization_window = absl::ZeroDuration();
   auto hpa3 = Hpa(no_window);
-  EXPECT_EQ(Feed(*hpa3, 0, 0, 4, 35), 2);   // ratio 0.5
+  EXPECT_EQ(Feed(*hpa3, 0, 0, 4, 35), 2);  // ratio 0.5
 }
 
 TEST(HpaPolicyTest, NewPolicyHoldsTheCurrentCountForAScaleDownWindow) {
@@ -82,7 +82,7 @@ TEST(HpaPolicyTest, MetricIsAveragedOverTheSyncPeriod) {
 TEST(HpaPolicyTest, DecidesOncePerSyncPeriod) {
   auto hpa = Hpa();
   EXPECT_EQ(Feed(*hpa, 0, 0, 2, 70), 2);
-  EXPECT_EQ(Feed(*hpa, 1, 14, 2, 280), 2);  // within the period: the last decision
+  EXPECT_EQ(Feed(*hpa, 1, 14, 2, 280), 2);   // within the period: the last decision
   EXPECT_EQ(Feed(*hpa, 15, 15, 2, 280), 6);  // ratio 4 -> 8, limited to max(2+4, 2x2)
 }
 
@@ -146,9 +146,9 @@ TEST(HpaPolicyTest, PercentRateLimit) {
 }
 
 TEST(HpaPolicyTest, SelectPolicyMaxMinDisabled) {
-  HpaConfig config;  // up: max(Percent 100, Pods 4) per 15 s
-  EXPECT_EQ(Feed(*Hpa(config), 0, 0, 2, 700), 6);     // Pods 4 allows more than +100 %
-  EXPECT_EQ(Feed(*Hpa(config), 0, 0, 10, 700), 20);   // +100 % allows more than Pods 4
+  HpaConfig config;                                  // up: max(Percent 100, Pods 4) per 15 s
+  EXPECT_EQ(Feed(*Hpa(config), 0, 0, 2, 700), 6);    // Pods 4 allows more than +100 %
+  EXPECT_EQ(Feed(*Hpa(config), 0, 0, 10, 700), 20);  // +100 % allows more than Pods 4
   config.scale_up.select = HpaSelectPolicy::kMin;
   EXPECT_EQ(Feed(*Hpa(config), 0, 0, 2, 700), 4);
   EXPECT_EQ(Feed(*Hpa(config), 0, 0, 10, 700), 14);

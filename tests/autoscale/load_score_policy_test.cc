@@ -49,9 +49,9 @@ TEST(LoadScorePolicyTest, WeightsAreCpuMemoryAndRequestRate) {
   LoadSample s;
   s.time = T(0);
   s.ready_replicas = 4;
-  s.utilization = 1.0;        // 0.4
+  s.utilization = 1.0;         // 0.4
   s.memory_utilization = 1.0;  // 0.3
-  s.arrival_rate = 20;        // 20 / (4 x 10) = 0.5 -> 0.15; score 0.85
+  s.arrival_rate = 20;         // 20 / (4 x 10) = 0.5 -> 0.15; score 0.85
   auto policy = Score();
   ASSERT_TRUE(policy->Observe(s).ok());
   ScalingDecision d = policy->Recommend(T(0));

@@ -73,7 +73,7 @@ TEST(PredictivePolicyTest, ProvisionsAheadOfARisingTrendByTheColdStart) {
 
   auto ahead = Predictive(TestConfig());
   feed(*ahead);
-  ahead->SetColdStart(absl::Minutes(10));  // 10 req/s more by then
+  ahead->SetColdStart(absl::Minutes(10));                    // 10 req/s more by then
   EXPECT_EQ(ahead->Recommend(T(1799)).desired_replicas, 9);  // ~41 x 2 / 10 = 8.2
 }
 

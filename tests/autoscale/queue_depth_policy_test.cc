@@ -42,7 +42,7 @@ TEST(QueueDepthPolicyTest, CooldownBetweenChanges) {
   EXPECT_EQ(At(*policy, 59, 4, 0), 4);
   EXPECT_EQ(At(*policy, 60, 4, 0), 3);
   EXPECT_EQ(At(*policy, 61, 3, 0), 3);
-  EXPECT_EQ(At(*policy, 120, 3, 5), 3);   // no change: the cooldown does not restart
+  EXPECT_EQ(At(*policy, 120, 3, 5), 3);  // no change: the cooldown does not restart
   EXPECT_EQ(At(*policy, 121, 3, 0), 2);
 }
 
