@@ -22,13 +22,20 @@
 //   "schema_version": 1,
 //   "name": "smollm2-135m-q4_1-cpu",             non-empty string
 //   "hardware": "AMD EPYC, 2 cores, 2 threads",   non-empty string
-//   "load_s": {"cold": 0.31, "warm": 0.06},       Engine::Create -> ready, seconds, > 0:
-//                                                 cold = file pages evicted first (read
-//                                                 from disk), warm = file in page cache
-//   "first_token_s": 0.02,                        > 0: submit -> first token of a short
-//                                                 prompt right after load (pages faulted in)
+//   "load_s": {"cold": 0.31, "warm": 0.26},       > 0, seconds from Engine::Create to the
+//                                                 first token of a short prompt submitted
+//                                                 at once (the first forward pass faults
+//                                                 the weights in): what a cold start costs.
+//                                                 cold = the model file's pages evicted
+//                                                 first (read from disk), warm = in page
+//                                                 cache (reloaded on the same machine)
+//   "first_token_s": 0.07,                        > 0: that short prompt's first token on a
+//                                                 replica that has already served (the
+//                                                 part of load_s that is the prompt itself)
 //   "memory_bytes": {"weights": 98362432,         > 0: model file bytes (mapped)...
-//                    "kv_cache": 188743680},      > 0: ...and the KV cache budget
+//                    "kv_cache": 3019898880},     > 0: ...and the KV cache budget (the
+//                                                 Engine reserves it; pages are touched
+//                                                 as requests fill them)
 //   "kv_bytes_per_token": 46080,                  > 0: keys and values of one token
 //   "max_sequences": 64,                          > 0: requests running at once
 //   "max_batch_tokens": 256,                      > 0: tokens per scheduler step
@@ -75,9 +82,9 @@ struct DecodePoint {
 struct ReplicaProfile {
   std::string name;
   std::string hardware;        // CPU or accelerator, cores, threads used
-  double load_cold_s = 0;      // Engine::Create with the model file not in page cache
-  double load_warm_s = 0;      // Engine::Create with the model file in page cache
-  double first_token_s = 0;    // first token of a short prompt right after Create
+  double load_cold_s = 0;      // Create -> first token, model file not in page cache
+  double load_warm_s = 0;      // Create -> first token, model file in page cache
+  double first_token_s = 0;    // the short prompt's first token on a replica in service
   int64_t weights_bytes = 0;   // model file bytes
   int64_t kv_cache_bytes = 0;  // KV cache budget of the measured configuration
   int64_t kv_bytes_per_token = 0;
