@@ -14,11 +14,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "examples/cli/generate_command.h"
+#include "examples/cli/simulate_command.h"
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "\n  hearth generate --prompt TEXT [--chat] [--max-tokens N] [--temperature T] [--top-p P]"
-      " [--seed S] [--threads N] [--json] [--model FILE]");
+      " [--seed S] [--threads N] [--json] [--model FILE]\n"
+      "  hearth simulate --trace FILE[=MODEL][,FILE...] [--policy NAME|all] [--profile FILE]"
+      " [--time-scale F] [--out DIR]");
   // Accept --max-tokens as well as --max_tokens, as users of other CLIs type it.
   std::vector<std::string> args(argv, argv + argc);
   std::vector<char*> fixed;
@@ -35,6 +38,7 @@ int main(int argc, char** argv) {
       absl::ParseCommandLine(static_cast<int>(fixed.size()), fixed.data());
   const std::string command = positional.size() == 2 ? positional[1] : "";
   if (command == "generate") return hearth_cli::RunGenerate();
+  if (command == "simulate") return hearth_cli::RunSimulate();
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
   return 2;
 }
