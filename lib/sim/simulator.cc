@@ -152,6 +152,17 @@ class SimulationRun {
  public:
   SimulationRun(const SimulationConfig& config, absl::Span<const TraceRequest> trace)
       : config_(config), trace_(trace), requests_(trace.size()), outcomes_(trace.size()) {}
+  // After an error requests may still wait or hold leases. The pool goes first: it
+  // answers its waiters (into granted_, still alive) and lets the leases outlive it; the
+  // leases then return to no pool, and their instances' handles reach the fleet, which
+  // is destroyed last of the three.
+  ~SimulationRun() {
+    pool_.reset();
+    granted_.clear();
+    requests_.clear();
+  }
+  SimulationRun(const SimulationRun&) = delete;
+  SimulationRun& operator=(const SimulationRun&) = delete;
 
   absl::StatusOr<SimulationResult> Run();
 
