@@ -51,6 +51,7 @@ SimFleet::SimFleet(std::vector<SimFleetModel> models, EventQueue* events, const 
       failure_rate_(failure_rate),
       rng_(seed) {
   for (size_t i = 0; i < models_.size(); ++i) model_index_[models_[i].name] = static_cast<int>(i);
+  live_.resize(models_.size());
 }
 
 std::unique_ptr<Provisioner> SimFleet::MakeProvisioner() {
@@ -83,7 +84,14 @@ void SimFleet::Start(const InstanceSpec& spec, Provisioner::Done done) {
   by_id_[instance->id] = instance.get();
   events_->Push(SimNanos(instance->start_s + models_[model->second].cold_start_s),
                 EventKind::kInstanceReady, instance->id);
+  live_[instance->model].push_back(instance.get());
   instances_.push_back(std::move(instance));
+}
+
+std::vector<SimInstance*> SimFleet::LiveInstances(int model) {
+  std::vector<SimInstance*>& live = live_[model];
+  std::erase_if(live, [](const SimInstance* instance) { return instance->gone(); });
+  return live;
 }
 
 void SimFleet::Ready(int64_t id) {

@@ -80,7 +80,12 @@ class SimFleet {
   void CancelStarts();
 
   SimInstance* Find(int64_t id);
+  // Every instance ever started, in start order.
   const std::vector<std::unique_ptr<SimInstance>>& instances() const { return instances_; }
+  // The instances of `model` not gone yet (starting or loaded), in start order: a copy,
+  // so the caller may start or end instances while walking it. Gone ones are dropped
+  // from the list here, which keeps a tick's cost proportional to the live fleet.
+  std::vector<SimInstance*> LiveInstances(int model);
   const std::vector<SimFleetModel>& models() const { return models_; }
   double NowS() const;
 
@@ -97,6 +102,7 @@ class SimFleet {
   double failure_rate_;
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<SimInstance>> instances_;  // start order
+  std::vector<std::vector<SimInstance*>> live_;          // per model; may hold gone ones
   absl::flat_hash_map<int64_t, SimInstance*> by_id_;
 };
 

@@ -445,10 +445,7 @@ absl::Status SimulationRun::Tick() {
     int64_t tokens = 0;
     double busy_s = 0, memory_fraction = 0;
     const ReplicaProfile& profile = config_.models[m].profile;
-    // By index: advancing may release leases, and the pool may start instances then.
-    for (size_t i = 0; i < fleet_->instances().size(); ++i) {
-      SimInstance* instance = fleet_->instances()[i].get();
-      if (instance->model != static_cast<int>(m)) continue;
+    for (SimInstance* instance : fleet_->LiveInstances(static_cast<int>(m))) {
       if (instance->starting()) ++sample.starting_replicas;
       if (!instance->loaded()) continue;
       Advance(instance);
