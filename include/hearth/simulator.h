@@ -79,7 +79,7 @@ struct SimModelConfig {
   // Cold start loads the model file from disk (load_cold_s) or from the page cache
   // (load_warm_s, e.g. a machine that keeps the file cached).
   bool load_from_disk = true;
-  int min_warm = 0;        // WarmPool floor (provisioned concurrency), >= 0
+  int min_warm = 0;  // WarmPool floor (provisioned concurrency), >= 0
   // Leases one instance takes at once (Knative's containerConcurrency, Modal's
   // max_inputs), in [1, profile.max_sequences]; 0: profile.max_sequences.
   int max_leases = 0;
@@ -93,9 +93,9 @@ struct SimulationConfig {
   std::vector<SimModelConfig> models;  // at least one; every trace model must be here
 
   // WarmPool limits. memory_budget_bytes 0: max_instances × the largest replica memory.
-  int max_instances = 64;              // > 0
-  int64_t memory_budget_bytes = 0;     // >= 0
-  std::string keep_alive = "fixed";    // a MakeKeepAlivePolicy name ("fixed", "hybrid", ...)
+  int max_instances = 64;            // > 0
+  int64_t memory_budget_bytes = 0;   // >= 0
+  std::string keep_alive = "fixed";  // a MakeKeepAlivePolicy name ("fixed", "hybrid", ...)
 
   // AutoScaler per model: MakeScalingPolicy names (several: the max of them), or
   // {"none"} (or empty): no AutoScaler, the pool reacts alone with its keep-alive.
@@ -106,7 +106,7 @@ struct SimulationConfig {
 
   // Prices. The catalog file must exist and name both offerings.
   std::string price_catalog_path;
-  std::string offering = "modal-cpu-8core";             // serverless, per second
+  std::string offering = "modal-cpu-8core";              // serverless, per second
   std::string always_on_offering = "aws-ec2-m7g.large";  // on-demand hourly
   CostLedgerConfig ledger;
   std::map<std::string, TenantBudget> budgets;  // by tenant; alerts land in the result
@@ -115,12 +115,12 @@ struct SimulationConfig {
   // machine that is already up, as the profile was measured.
   absl::Duration provisioning_overhead = absl::ZeroDuration();  // >= 0
   // Fraction of instance starts that fail (the provisioner's error), drawn with `seed`.
-  double provision_failure_rate = 0;                             // [0, 1)
-  absl::Duration max_queue_wait = absl::Seconds(60);            // > 0
-  absl::Duration slo_ttft = absl::Seconds(2);                   // > 0
-  double slo_prefill_slack = 1.0;                               // >= 0
-  absl::Duration tick = absl::Seconds(1);                       // > 0: AutoScaler period
-  double horizon_s = 0;                                         // >= 0, see above
+  double provision_failure_rate = 0;                  // [0, 1)
+  absl::Duration max_queue_wait = absl::Seconds(60);  // > 0
+  absl::Duration slo_ttft = absl::Seconds(2);         // > 0
+  double slo_prefill_slack = 1.0;                     // >= 0
+  absl::Duration tick = absl::Seconds(1);             // > 0: AutoScaler period
+  double horizon_s = 0;                               // >= 0, see above
   uint64_t seed = 1;
 };
 
@@ -139,13 +139,13 @@ struct SimulationTotals {
   int64_t requests = 0;
   int64_t served = 0;
   int64_t rejected[kRejectReasonCount] = {};  // by RejectReason
-  int64_t truncated = 0;    // served with the output cut to the context
-  int64_t cold_starts = 0;  // served requests that waited for a starting instance
-  double cold_start_rate = 0;  // cold_starts / served
-  double ttft_p50_s = 0, ttft_p99_s = 0;  // over served requests (exact order statistics)
+  int64_t truncated = 0;                      // served with the output cut to the context
+  int64_t cold_starts = 0;                    // served requests that waited for a starting instance
+  double cold_start_rate = 0;                 // cold_starts / served
+  double ttft_p50_s = 0, ttft_p99_s = 0;      // over served requests (exact order statistics)
   double e2e_p50_s = 0, e2e_p99_s = 0;
   int64_t slo_met = 0;
-  double slo_attainment = 0;  // slo_met / requests
+  double slo_attainment = 0;                     // slo_met / requests
   int64_t prompt_tokens = 0, output_tokens = 0;  // of served requests
   int64_t instances_started = 0;
   double instance_seconds = 0;         // Start → gone: what is billed
@@ -161,12 +161,12 @@ struct SimulationTotals {
 struct TimelinePoint {
   double time_s = 0;
   std::string model;
-  int64_t arrivals = 0;      // in the tick
-  int64_t in_flight = 0;     // requests holding a lease
-  int64_t queue_depth = 0;   // requests waiting for a lease
-  int ready = 0;             // loaded instances
-  int starting = 0;          // instances started, not yet loaded
-  int desired = 0;           // the AutoScaler's decision (0 without one)
+  int64_t arrivals = 0;     // in the tick
+  int64_t in_flight = 0;    // requests holding a lease
+  int64_t queue_depth = 0;  // requests waiting for a lease
+  int ready = 0;            // loaded instances
+  int starting = 0;         // instances started, not yet loaded
+  int desired = 0;          // the AutoScaler's decision (0 without one)
 };
 
 struct SimulationResult {
@@ -176,10 +176,10 @@ struct SimulationResult {
   CostReport cost;                      // the ledger's report
   std::vector<BudgetAlert> alerts;
   std::string billed_offering;
-  double duration_s = 0;   // virtual time simulated
-  uint64_t events = 0;     // events processed
+  double duration_s = 0;                              // virtual time simulated
+  uint64_t events = 0;                                // events processed
   uint64_t pool_cold_starts = 0, pool_warm_hits = 0;  // as the WarmPool counts them
-  double wall_s = 0;       // set by the caller (Simulate never reads the real clock)
+  double wall_s = 0;  // set by the caller (Simulate never reads the real clock)
 
   double events_per_s() const { return wall_s > 0 ? static_cast<double>(events) / wall_s : 0; }
 };

@@ -22,9 +22,7 @@ void SimInstance::AddLeases(int delta, double now_s) {
 class SimFleet::FleetProvisioner final : public Provisioner {
  public:
   explicit FleetProvisioner(SimFleet* fleet) : fleet_(fleet) {}
-  void Start(const InstanceSpec& spec, Done done) override {
-    fleet_->Start(spec, std::move(done));
-  }
+  void Start(const InstanceSpec& spec, Done done) override { fleet_->Start(spec, std::move(done)); }
 
  private:
   SimFleet* fleet_;
@@ -63,8 +61,8 @@ double SimFleet::NowS() const { return SimSeconds(clock_->Now()); }
 void SimFleet::Start(const InstanceSpec& spec, Provisioner::Done done) {
   auto model = model_index_.find(spec.model);
   if (model == model_index_.end()) {
-    done(absl::NotFoundError(absl::StrCat("simulated provisioner: unknown model '",
-                                          spec.model, "'")));
+    done(absl::NotFoundError(
+        absl::StrCat("simulated provisioner: unknown model '", spec.model, "'")));
     return;
   }
   const ReplicaProfile& profile = *models_[model->second].profile;
@@ -78,9 +76,11 @@ void SimFleet::Start(const InstanceSpec& spec, Provisioner::Done done) {
     done(replica.status());
     return;
   }
-  auto instance = std::make_unique<SimInstance>(SimInstance{
-      .id = spec.instance_id, .model = model->second, .start_s = NowS(),
-      .replica = *std::move(replica), .done = std::move(done)});
+  auto instance = std::make_unique<SimInstance>(SimInstance{.id = spec.instance_id,
+                                                            .model = model->second,
+                                                            .start_s = NowS(),
+                                                            .replica = *std::move(replica),
+                                                            .done = std::move(done)});
   by_id_[instance->id] = instance.get();
   events_->Push(SimNanos(instance->start_s + models_[model->second].cold_start_s),
                 EventKind::kInstanceReady, instance->id);

@@ -45,11 +45,11 @@ struct SimInstance {
   double start_s = 0;
   double ready_s = std::numeric_limits<double>::infinity();  // until loaded
   double gone_s = std::numeric_limits<double>::infinity();   // until gone
-  bool failed = false;  // the start failed: never loaded
+  bool failed = false;                                       // the start failed: never loaded
   SimReplica replica;
   int leases = 0;
-  double leased_since_s = 0;  // when leases last went from 0 to 1
-  double leased_s = 0;        // time with at least one lease out
+  double leased_since_s = 0;     // when leases last went from 0 to 1
+  double leased_s = 0;           // time with at least one lease out
   int64_t change_event_ns = -1;  // the pending kInstanceChange event, -1 if none
   // Snapshots at the last autoscaler tick, for per-tick rates.
   int64_t tick_tokens = 0;

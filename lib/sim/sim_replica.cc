@@ -28,24 +28,23 @@ absl::StatusOr<SimReplica> SimReplica::Create(int max_sequences, int max_batch_t
         absl::StrCat("max_sequences must be >= 1, got ", max_sequences));
   }
   if (max_batch_tokens < max_sequences) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_batch_tokens (", max_batch_tokens,
-                     ") must be >= max_sequences (", max_sequences, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("max_batch_tokens (", max_batch_tokens,
+                                                   ") must be >= max_sequences (", max_sequences,
+                                                   ")"));
   }
   if (!step_seconds) return absl::InvalidArgumentError("step_seconds is empty");
   return SimReplica(max_sequences, max_batch_tokens, std::move(step_seconds));
 }
 
-absl::Status SimReplica::Add(double now_s, int64_t request, int prompt_tokens,
-                             int output_tokens, std::vector<ReplicaProgress>* progress) {
+absl::Status SimReplica::Add(double now_s, int64_t request, int prompt_tokens, int output_tokens,
+                             std::vector<ReplicaProgress>* progress) {
   if (prompt_tokens < 1 || output_tokens < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request ", request, ": prompt_tokens (", prompt_tokens,
-                     ") and output_tokens (", output_tokens, ") must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat("request ", request, ": prompt_tokens (",
+                                                   prompt_tokens, ") and output_tokens (",
+                                                   output_tokens, ") must be >= 1"));
   }
   AdvanceTo(now_s, progress);
-  waiting_.push_back(Sequence{request, prompt_tokens, prompt_tokens, output_tokens,
-                              output_tokens});
+  waiting_.push_back(Sequence{request, prompt_tokens, prompt_tokens, output_tokens, output_tokens});
   if (running_.empty()) {  // idle: the Engine's loop wakes and plans at once
     boundary_s_ = std::max(boundary_s_, now_s);
     Plan();
@@ -66,8 +65,7 @@ void SimReplica::Plan() {
     s.alloc = std::min(s.prompt_left, budget);
     budget -= s.alloc;
   }
-  while (budget > 0 && !waiting_.empty() &&
-         static_cast<int>(running_.size()) < max_sequences_) {
+  while (budget > 0 && !waiting_.empty() && static_cast<int>(running_.size()) < max_sequences_) {
     Sequence s = waiting_.front();
     waiting_.pop_front();
     s.alloc = std::min(s.prompt_left, budget);
@@ -126,9 +124,8 @@ void SimReplica::AdvanceTo(double now_s, std::vector<ReplicaProgress>* progress)
     const int64_t until_change = StepsUntilChange();
     const double elapsed = (now_s - boundary_s_) / step_s_ + kStepTolerance;
     if (elapsed < 1) return;
-    const int64_t steps = elapsed >= static_cast<double>(until_change)
-                              ? until_change
-                              : static_cast<int64_t>(elapsed);
+    const int64_t steps =
+        elapsed >= static_cast<double>(until_change) ? until_change : static_cast<int64_t>(elapsed);
     Apply(steps, progress);
     if (steps < until_change) return;
     Plan();
@@ -143,8 +140,8 @@ double SimReplica::NextChangeS() const {
 
 int64_t SimReplica::StepsUntilChange() const {
   // A request added mid-step is admitted at the next boundary if the plan left room.
-  const bool admits = !waiting_.empty() && budget_left_ &&
-                      static_cast<int>(running_.size()) < max_sequences_;
+  const bool admits =
+      !waiting_.empty() && budget_left_ && static_cast<int>(running_.size()) < max_sequences_;
   return admits ? 1 : change_steps_;
 }
 

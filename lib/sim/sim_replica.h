@@ -99,9 +99,9 @@ class SimReplica {
   StepSecondsFn step_seconds_;
   std::vector<Sequence> running_;  // admission order
   std::deque<Sequence> waiting_;
-  double boundary_s_ = 0;    // start of the planned step
-  double step_s_ = 0;        // length of each planned step
-  int decodes_ = 0;          // decoding sequences in the planned step
+  double boundary_s_ = 0;     // start of the planned step
+  double step_s_ = 0;         // length of each planned step
+  int decodes_ = 0;           // decoding sequences in the planned step
   int64_t change_steps_ = 0;  // identical steps until the running set changes
   bool budget_left_ = false;  // the planned step leaves budget to admit a waiting one
   int64_t output_tokens_ = 0;

@@ -23,9 +23,9 @@ namespace {
 absl::Status CheckDuration(absl::Duration d, const char* field, bool allow_zero) {
   if (d == absl::InfiniteDuration() || d < absl::ZeroDuration() ||
       (!allow_zero && d == absl::ZeroDuration())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " must be finite and ", allow_zero ? ">= 0" : "> 0", ", got ",
-        absl::FormatDuration(d)));
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be finite and ",
+                                                   allow_zero ? ">= 0" : "> 0", ", got ",
+                                                   absl::FormatDuration(d)));
   }
   return absl::OkStatus();
 }
@@ -42,16 +42,15 @@ absl::Status ValidateConfig(const SimulationConfig& c) {
     const std::string field = absl::StrCat("models[", i, "]");
     if (m.name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ".name is empty"));
     if (!seen.emplace(m.name, 0).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".name: '", m.name, "' appears twice"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ".name: '", m.name, "' appears twice"));
     }
     if (absl::Status s = m.profile.Validate(); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".profile: ", s.message()));
     }
     if (m.max_leases < 0 || m.max_leases > m.profile.max_sequences) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".max_leases must be in [0, profile.max_sequences = ",
-                       m.profile.max_sequences, "], got ", m.max_leases));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".max_leases must be in [0, profile.max_sequences = ", m.profile.max_sequences,
+          "], got ", m.max_leases));
     }
     if (m.min_warm < 0) {
       return absl::InvalidArgumentError(
@@ -75,16 +74,16 @@ absl::Status ValidateConfig(const SimulationConfig& c) {
     }
   }
   if (c.min_replicas < 0 || c.max_replicas < std::max(1, c.min_replicas)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("min_replicas (", c.min_replicas, ") and max_replicas (", c.max_replicas,
-                     ") must satisfy 0 <= min <= max and max >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat("min_replicas (", c.min_replicas,
+                                                   ") and max_replicas (", c.max_replicas,
+                                                   ") must satisfy 0 <= min <= max and max >= 1"));
   }
   if (c.price_catalog_path.empty()) {
     return absl::InvalidArgumentError("price_catalog_path is empty");
   }
   if (!(c.provision_failure_rate >= 0 && c.provision_failure_rate < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "provision_failure_rate must be in [0, 1), got ", c.provision_failure_rate));
+    return absl::InvalidArgumentError(
+        absl::StrCat("provision_failure_rate must be in [0, 1), got ", c.provision_failure_rate));
   }
   if (absl::Status s = CheckDuration(c.provisioning_overhead, "provisioning_overhead", true);
       !s.ok()) {
@@ -96,8 +95,8 @@ absl::Status ValidateConfig(const SimulationConfig& c) {
   if (absl::Status s = CheckDuration(c.slo_ttft, "slo_ttft", false); !s.ok()) return s;
   if (absl::Status s = CheckDuration(c.tick, "tick", false); !s.ok()) return s;
   if (!(std::isfinite(c.slo_prefill_slack) && c.slo_prefill_slack >= 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "slo_prefill_slack must be finite and >= 0, got ", c.slo_prefill_slack));
+    return absl::InvalidArgumentError(
+        absl::StrCat("slo_prefill_slack must be finite and >= 0, got ", c.slo_prefill_slack));
   }
   if (!(std::isfinite(c.horizon_s) && c.horizon_s >= 0)) {
     return absl::InvalidArgumentError(
@@ -112,9 +111,9 @@ absl::Status ValidateTrace(absl::Span<const TraceRequest> trace,
   for (size_t i = 0; i < trace.size(); ++i) {
     const TraceRequest& r = trace[i];
     if (!(std::isfinite(r.arrival_s) && r.arrival_s >= previous)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "trace[", i, "].arrival_s: ", r.arrival_s,
-          " is not finite, negative or before the previous request's ", previous));
+      return absl::InvalidArgumentError(
+          absl::StrCat("trace[", i, "].arrival_s: ", r.arrival_s,
+                       " is not finite, negative or before the previous request's ", previous));
     }
     previous = r.arrival_s;
     if (!models.contains(r.model)) {
@@ -122,9 +121,9 @@ absl::Status ValidateTrace(absl::Span<const TraceRequest> trace,
           absl::StrCat("trace[", i, "].model: '", r.model, "' is not in config.models"));
     }
     if (r.prompt_tokens < 1 || r.output_tokens < 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("trace[", i, "]: prompt_tokens (", r.prompt_tokens,
-                       ") and output_tokens (", r.output_tokens, ") must be >= 1"));
+      return absl::InvalidArgumentError(absl::StrCat("trace[", i, "]: prompt_tokens (",
+                                                     r.prompt_tokens, ") and output_tokens (",
+                                                     r.output_tokens, ") must be >= 1"));
     }
   }
   return absl::OkStatus();
@@ -219,11 +218,11 @@ absl::Status SimulationRun::Setup() {
     const double load_s = m.load_from_disk ? m.profile.load_cold_s : m.profile.load_warm_s;
     cold_start_s_.push_back(load_s + absl::ToDoubleSeconds(config_.provisioning_overhead));
     fleet_models.push_back({m.name, &m.profile, cold_start_s_.back()});
-    pool_config.models.push_back({.name = m.name,
-                                  .memory_bytes = m.profile.memory_bytes(),
-                                  .max_leases = m.max_leases > 0 ? m.max_leases
-                                                                 : m.profile.max_sequences,
-                                  .min_warm = m.min_warm});
+    pool_config.models.push_back(
+        {.name = m.name,
+         .memory_bytes = m.profile.memory_bytes(),
+         .max_leases = m.max_leases > 0 ? m.max_leases : m.profile.max_sequences,
+         .min_warm = m.min_warm});
     largest = std::max(largest, m.profile.memory_bytes());
   }
   pool_config.memory_budget_bytes = config_.memory_budget_bytes > 0
@@ -238,9 +237,9 @@ absl::Status SimulationRun::Setup() {
       config_.scaling_policies.size() == 1 && config_.scaling_policies[0] == "static";
   offering_ = always_on ? config_.always_on_offering : config_.offering;
   if (absl::StatusOr<const Offering*> o = catalog_->Find(offering_); !o.ok()) {
-    return absl::Status(o.status().code(),
-                        absl::StrCat(always_on ? "always_on_offering: " : "offering: ",
-                                     o.status().message()));
+    return absl::Status(
+        o.status().code(),
+        absl::StrCat(always_on ? "always_on_offering: " : "offering: ", o.status().message()));
   }
   absl::StatusOr<std::unique_ptr<CostLedger>> ledger =
       CostLedger::Create(&*catalog_, config_.ledger, &clock_);
@@ -352,8 +351,8 @@ void SimulationRun::OnLease(int64_t index, absl::StatusOr<Lease> lease) {
   }
   SimInstance* instance = fleet_->Find(lease->instance_id());
   if (instance == nullptr || !instance->loaded()) {
-    error_.Update(absl::InternalError(absl::StrCat("request ", index, " leased instance ",
-                                                   lease->instance_id(), " not loaded")));
+    error_.Update(absl::InternalError(
+        absl::StrCat("request ", index, " leased instance ", lease->instance_id(), " not loaded")));
     return;
   }
   const double now = NowS();
@@ -396,7 +395,8 @@ void SimulationRun::HandleProgress(const std::vector<ReplicaProgress>& progress)
     out.served = true;
     out.prompt_tokens = r.prompt_tokens;
     out.output_tokens = state.output_tokens;
-    if (absl::Status s = ledger_->RecordRequest({.tenant = r.tenant, .model = r.model,
+    if (absl::Status s = ledger_->RecordRequest({.tenant = r.tenant,
+                                                 .model = r.model,
                                                  .prompt_tokens = r.prompt_tokens,
                                                  .output_tokens = state.output_tokens,
                                                  .offering = offering_});
@@ -454,10 +454,10 @@ absl::Status SimulationRun::Tick() {
       busy_s += instance->replica.busy_s() - instance->tick_busy_s;
       instance->tick_tokens = instance->replica.output_tokens();
       instance->tick_busy_s = instance->replica.busy_s();
-      memory_fraction += static_cast<double>(profile.weights_bytes +
-                                             instance->replica.context_tokens() *
-                                                 profile.kv_bytes_per_token) /
-                         static_cast<double>(profile.memory_bytes());
+      memory_fraction +=
+          static_cast<double>(profile.weights_bytes +
+                              instance->replica.context_tokens() * profile.kv_bytes_per_token) /
+          static_cast<double>(profile.memory_bytes());
     }
     ModelLoad& load = load_[m];
     sample.in_flight = static_cast<double>(load.serving);
@@ -469,8 +469,8 @@ absl::Status SimulationRun::Tick() {
       sample.utilization = std::min(1.0, busy_s / (tick_s * sample.ready_replicas));
       sample.memory_utilization = std::min(1.0, memory_fraction / sample.ready_replicas);
     }
-    sample.ttft_p50_ms = Quantile(load.ttfts_in_tick_ms, 0.50);
-    sample.ttft_p99_ms = Quantile(load.ttfts_in_tick_ms, 0.99);
+    sample.ttft_p50_ms = ExactQuantile(load.ttfts_in_tick_ms, 0.50);
+    sample.ttft_p99_ms = ExactQuantile(load.ttfts_in_tick_ms, 0.99);
     if (!scalers_.empty()) {
       if (absl::Status s = scalers_[m]->Observe(sample); !s.ok()) {
         return absl::InternalError(
@@ -580,9 +580,9 @@ absl::StatusOr<SimulationResult> SimulationRun::Run() {
                          .billed_s = gone - instance->start_s,
                          .loaded_s = loaded,
                          .idle_s = std::max(0.0, loaded - instance->leased_s)});
-    if (absl::Status s = ledger_->RecordInstanceTime(fleet_->models()[instance->model].name,
-                                                     offering_,
-                                                     absl::Seconds(gone - instance->start_s));
+    if (absl::Status s =
+            ledger_->RecordInstanceTime(fleet_->models()[instance->model].name, offering_,
+                                        absl::Seconds(gone - instance->start_s));
         !s.ok()) {
       return s;
     }
@@ -595,7 +595,8 @@ absl::StatusOr<SimulationResult> SimulationRun::Run() {
   result.timeline = std::move(timeline_);
   std::vector<std::string> names;
   for (const SimModelConfig& m : config_.models) names.push_back(m.name);
-  if (absl::Status s = Summarize(config_, names, outcomes_, instances, &result); !s.ok()) {
+  if (absl::Status s = SummarizeSimulation(config_, names, outcomes_, instances, &result);
+      !s.ok()) {
     return s;
   }
   return result;

@@ -43,9 +43,8 @@ nlohmann::ordered_json CostJson(const CostReport& report) {
   for (const ModelCost& m : report.models) {
     nlohmann::ordered_json offerings = nlohmann::ordered_json::array();
     for (const OfferingUsage& o : m.offerings) {
-      offerings.push_back({{"offering", o.offering},
-                           {"instance_seconds", o.instance_seconds},
-                           {"cost", o.cost}});
+      offerings.push_back(
+          {{"offering", o.offering}, {"instance_seconds", o.instance_seconds}, {"cost", o.cost}});
     }
     models.push_back({{"model", m.model},
                       {"offerings", offerings},
@@ -95,16 +94,15 @@ std::string SimulationJson(const SimulationResult& result) {
                       {"budget", a.budget},
                       {"raised_at_s", absl::ToDoubleSeconds(a.raised_at - absl::UnixEpoch())}});
   }
-  nlohmann::ordered_json json = {
-      {"overall", TotalsJson(result.overall)},
-      {"models", models},
-      {"billed_offering", result.billed_offering},
-      {"cost", CostJson(result.cost)},
-      {"budget_alerts", alerts},
-      {"duration_s", result.duration_s},
-      {"events", result.events},
-      {"pool_cold_starts", result.pool_cold_starts},
-      {"pool_warm_hits", result.pool_warm_hits}};
+  nlohmann::ordered_json json = {{"overall", TotalsJson(result.overall)},
+                                 {"models", models},
+                                 {"billed_offering", result.billed_offering},
+                                 {"cost", CostJson(result.cost)},
+                                 {"budget_alerts", alerts},
+                                 {"duration_s", result.duration_s},
+                                 {"events", result.events},
+                                 {"pool_cold_starts", result.pool_cold_starts},
+                                 {"pool_warm_hits", result.pool_warm_hits}};
   if (result.wall_s > 0) {
     json["wall_s"] = result.wall_s;
     json["events_per_s"] = result.events_per_s();

@@ -7,7 +7,7 @@
 
 namespace hearth {
 
-double Quantile(std::vector<double> values, double q) {
+double ExactQuantile(std::vector<double> values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(values.size() - 1);
@@ -56,10 +56,10 @@ struct Accumulator {
     SimulationTotals& t = totals;
     t.cold_start_rate = t.served > 0 ? static_cast<double>(t.cold_starts) / t.served : 0;
     t.slo_attainment = t.requests > 0 ? static_cast<double>(t.slo_met) / t.requests : 0;
-    t.ttft_p50_s = Quantile(ttfts, 0.50);
-    t.ttft_p99_s = Quantile(ttfts, 0.99);
-    t.e2e_p50_s = Quantile(e2es, 0.50);
-    t.e2e_p99_s = Quantile(e2es, 0.99);
+    t.ttft_p50_s = ExactQuantile(ttfts, 0.50);
+    t.ttft_p99_s = ExactQuantile(ttfts, 0.99);
+    t.e2e_p50_s = ExactQuantile(e2es, 0.50);
+    t.e2e_p99_s = ExactQuantile(e2es, 0.99);
     t.cost = cost;
     t.cost_per_1k_requests = t.requests > 0 ? cost / t.requests * 1000 : 0;
     return t;
@@ -68,9 +68,11 @@ struct Accumulator {
 
 }  // namespace
 
-absl::Status Summarize(const SimulationConfig& config, const std::vector<std::string>& names,
-                       const std::vector<RequestOutcome>& requests,
-                       const std::vector<InstanceOutcome>& instances, SimulationResult* result) {
+absl::Status SummarizeSimulation(const SimulationConfig& config,
+                                 const std::vector<std::string>& names,
+                                 const std::vector<RequestOutcome>& requests,
+                                 const std::vector<InstanceOutcome>& instances,
+                                 SimulationResult* result) {
   Accumulator overall;
   std::vector<Accumulator> models(names.size());
   const double slo_s = absl::ToDoubleSeconds(config.slo_ttft);
@@ -78,13 +80,15 @@ absl::Status Summarize(const SimulationConfig& config, const std::vector<std::st
     const RequestOutcome& r = requests[i];
     if (r.served == r.rejected.has_value()) {
       return absl::InternalError(
-          absl::StrCat("request ", i, " is ", r.served ? "both served and rejected" : "neither served nor rejected"));
+          absl::StrCat("request ", i, " is ",
+                       r.served ? "both served and rejected" : "neither served nor rejected"));
     }
     const bool slo_met =
         r.served &&
-        r.ttft_s <= slo_s + config.slo_prefill_slack *
-                                UncontendedPrefillS(config.models[r.model].profile,
-                                                    r.prompt_tokens) + 1e-9;
+        r.ttft_s <= slo_s +
+                        config.slo_prefill_slack *
+                            UncontendedPrefillS(config.models[r.model].profile, r.prompt_tokens) +
+                        1e-9;
     overall.Add(r, slo_met);
     models[r.model].Add(r, slo_met);
   }
@@ -103,8 +107,7 @@ absl::Status Summarize(const SimulationConfig& config, const std::vector<std::st
   const SimulationTotals& t = result->overall;
   if (t.served + t.rejected_total() != static_cast<int64_t>(requests.size())) {
     return absl::InternalError(absl::StrCat("requests not conserved: ", t.served, " served + ",
-                                            t.rejected_total(), " rejected != ",
-                                            requests.size()));
+                                            t.rejected_total(), " rejected != ", requests.size()));
   }
   return absl::OkStatus();
 }

@@ -38,7 +38,7 @@ struct InstanceOutcome {
 
 // The q-quantile (q in [0, 1]) of `values` by linear interpolation between order
 // statistics; 0 when empty.
-double Quantile(std::vector<double> values, double q);
+double ExactQuantile(std::vector<double> values, double q);
 
 // Seconds the profile's replica takes to prefill `prompt_tokens` alone, in
 // max_batch_tokens chunks as the scheduler cuts them.
@@ -46,9 +46,11 @@ double UncontendedPrefillS(const ReplicaProfile& profile, int prompt_tokens);
 
 // Fills result->overall and result->models (costs from result->cost) and checks that
 // every request ended exactly once (Internal if not).
-absl::Status Summarize(const SimulationConfig& config, const std::vector<std::string>& names,
-                       const std::vector<RequestOutcome>& requests,
-                       const std::vector<InstanceOutcome>& instances, SimulationResult* result);
+absl::Status SummarizeSimulation(const SimulationConfig& config,
+                                 const std::vector<std::string>& names,
+                                 const std::vector<RequestOutcome>& requests,
+                                 const std::vector<InstanceOutcome>& instances,
+                                 SimulationResult* result);
 
 }  // namespace hearth
 

@@ -145,8 +145,7 @@ std::map<int64_t, Times> Reference(std::vector<RefSeq> requests, int max_sequenc
       alloc[i] = std::min(running[i].prompt_left, budget);
       budget -= alloc[i];
     }
-    while (budget > 0 && !waiting.empty() &&
-           static_cast<int>(running.size()) < max_sequences) {
+    while (budget > 0 && !waiting.empty() && static_cast<int>(running.size()) < max_sequences) {
       running.push_back(waiting.front());
       waiting.pop_front();
       alloc.push_back(std::min(running.back().prompt_left, budget));
@@ -194,7 +193,8 @@ TEST(SimReplicaTest, MatchesStepByStepSchedulerOnRandomLoads) {
     std::vector<ReplicaProgress> progress;
     for (const RefSeq& r : requests) {
       // Changes that fall before this arrival happen first, as the event loop orders them.
-      while (replica.NextChangeS() <= r.arrival) replica.AdvanceTo(replica.NextChangeS(), &progress);
+      while (replica.NextChangeS() <= r.arrival)
+        replica.AdvanceTo(replica.NextChangeS(), &progress);
       ASSERT_TRUE(replica.Add(r.arrival, r.id, r.prompt_left, r.output_left, &progress).ok());
     }
     RunToIdle(replica, &progress);

@@ -43,8 +43,8 @@ TEST(SimulatorRealTraceTest, AzureConvReplaysAndConservesRequests) {
     EXPECT_EQ(t.requests, static_cast<int64_t>(trace->size()));
     EXPECT_EQ(t.served + t.rejected_total(), t.requests);
     EXPECT_GT(t.served, 0);
-    std::cout << policy << ": " << trace->size() << " requests, " << t.served
-              << " served, " << t.rejected_total() << " rejected (prompt too long "
+    std::cout << policy << ": " << trace->size() << " requests, " << t.served << " served, "
+              << t.rejected_total() << " rejected (prompt too long "
               << t.rejected[static_cast<int>(RejectReason::kPromptTooLong)] << ", timeout "
               << t.rejected[static_cast<int>(RejectReason::kQueueTimeout)] << "), TTFT p50 "
               << t.ttft_p50_s << " s p99 " << t.ttft_p99_s << " s, SLO " << t.slo_attainment

@@ -43,8 +43,11 @@ SimulationConfig BaseConfig() {
 
 TraceRequest Req(double arrival_s, int prompt, int output, std::string model = "m",
                  std::string tenant = "t") {
-  return {.arrival_s = arrival_s, .model = std::move(model), .tenant = std::move(tenant),
-          .prompt_tokens = prompt, .output_tokens = output};
+  return {.arrival_s = arrival_s,
+          .model = std::move(model),
+          .tenant = std::move(tenant),
+          .prompt_tokens = prompt,
+          .output_tokens = output};
 }
 
 void ExpectConserved(const SimulationResult& r, int64_t n) {
@@ -238,9 +241,8 @@ std::vector<TraceRequest> RandomTrace(uint32_t seed, int n) {
   double t = 0;
   for (int i = 0; i < n; ++i) {
     // Bursts and gaps: mostly short gaps, sometimes a minute of silence.
-    t += std::bernoulli_distribution(0.05)(rng)
-             ? 60.0
-             : std::exponential_distribution<double>(4.0)(rng);
+    t += std::bernoulli_distribution(0.05)(rng) ? 60.0
+                                                : std::exponential_distribution<double>(4.0)(rng);
     trace.push_back(Req(t, std::uniform_int_distribution<int>(1, 2300)(rng),
                         std::uniform_int_distribution<int>(1, 200)(rng),
                         std::bernoulli_distribution(0.3)(rng) ? "b" : "m",
@@ -251,8 +253,9 @@ std::vector<TraceRequest> RandomTrace(uint32_t seed, int n) {
 
 TEST(SimulatorTest, ConservesRequestsForEveryPolicyCombination) {
   const std::vector<std::vector<std::string>> policies = {
-      {"none"}, {"hpa"}, {"kpa"}, {"queue_depth"}, {"load_score"}, {"predictive"},
-      {"static"}, {"hpa", "kpa"}, {"queue_depth", "predictive"}};
+      {"none"},        {"hpa"},        {"kpa"},
+      {"queue_depth"}, {"load_score"}, {"predictive"},
+      {"static"},      {"hpa", "kpa"}, {"queue_depth", "predictive"}};
   const std::vector<std::string> keep_alives = {"fixed", "fixed:10", "hybrid", "immediate"};
   uint32_t seed = 0;
   for (const auto& scaling : policies) {
@@ -315,8 +318,7 @@ TEST(SimulatorTest, WritersGiveJsonAndCsv) {
   const std::string csv = TimelineCsv(*r);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "time_s,model,arrivals,in_flight,queue_depth,ready,starting,desired");
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'),
-            static_cast<long>(r->timeline.size()) + 1);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), static_cast<long>(r->timeline.size()) + 1);
   int64_t arrivals = 0;
   for (const TimelinePoint& p : r->timeline) arrivals += p.arrivals;
   EXPECT_EQ(arrivals, 2);
@@ -341,7 +343,10 @@ TEST(SimulatorTest, BadConfigsNameTheField) {
       {"max_instances", [](SimulationConfig& c) { c.max_instances = 0; }},
       {"memory_budget_bytes", [](SimulationConfig& c) { c.memory_budget_bytes = -1; }},
       {"min_replicas", [](SimulationConfig& c) { c.min_replicas = 5, c.max_replicas = 2; }},
-      {"scaling_policies", [](SimulationConfig& c) { c.scaling_policies = {"kpa", "none"}; }},
+      {"scaling_policies",
+       [](SimulationConfig& c) {
+         c.scaling_policies = {"kpa", "none"};
+       }},
       {"scaling_policies", [](SimulationConfig& c) { c.scaling_policies = {"magic"}; }},
       {"keep_alive", [](SimulationConfig& c) { c.keep_alive = "forever"; }},
       {"price_catalog_path", [](SimulationConfig& c) { c.price_catalog_path.clear(); }},
