@@ -25,6 +25,15 @@
 //   r->wall_s = absl::ToDoubleSeconds(absl::Now() - start);
 //   WriteSimulationJson("out.json", *r); WriteTimelineCsv("out.csv", *r);
 //
+// Replica model: each instance runs the Engine scheduler's steps (decodes first, then
+// prompt chunks FIFO within max_batch_tokens, at most max_sequences running); a step
+// with d decodes and p prompt tokens takes DecodeStepSeconds(d) + PrefillSeconds(p) of
+// the profile. Runs of identical steps are jumped over analytically, so step counts and
+// boundaries are exact for that scheduler. Its error against the real Engine: the step
+// time is additive where the Engine runs decodes and prefill in one forward pass (plus
+// the profile's interpolation error); no KV-block limit, preemption or prefix cache
+// (TTFTs are an upper bound for shared prefixes); overheads only as the profile measured.
+//
 // Semantics stated:
 //   - Request outcomes: every trace request ends exactly once, served or rejected with a
 //     reason (RejectReason); Simulate checks the sum before returning (Internal if not).

@@ -342,6 +342,9 @@ TEST(SimulatorTest, BadConfigsNameTheField) {
       {"models[0].max_leases", [](SimulationConfig& c) { c.models[0].max_leases = 5; }},
       {"max_instances", [](SimulationConfig& c) { c.max_instances = 0; }},
       {"memory_budget_bytes", [](SimulationConfig& c) { c.memory_budget_bytes = -1; }},
+      // Limits the WarmPool itself refuses.
+      {"memory_budget_bytes", [](SimulationConfig& c) { c.memory_budget_bytes = 1; }},
+      {"min_warm", [](SimulationConfig& c) { c.models[0].min_warm = 5; }},
       {"min_replicas", [](SimulationConfig& c) { c.min_replicas = 5, c.max_replicas = 2; }},
       {"scaling_policies",
        [](SimulationConfig& c) {
