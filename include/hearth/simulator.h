@@ -37,8 +37,10 @@
 // Semantics stated:
 //   - Request outcomes: every trace request ends exactly once, served or rejected with a
 //     reason (RejectReason); Simulate checks the sum before returning (Internal if not).
-//     A prompt of context_length tokens or more is rejected at arrival; an output that
-//     would overrun the context is cut to fit (counted as truncated, still served).
+//     A prompt of context_length tokens or more, or an empty one, is rejected at arrival;
+//     an output that would overrun the context is cut to fit (counted as truncated, still
+//     served). A request for 0 output tokens is served by its prefill (the step that ends
+//     the prompt samples one token, as the Engine's does) and billed for 0 output tokens.
 //   - Deadline: a request waits at most max_queue_wait for a lease (the WarmPool's
 //     acquire deadline); then it is rejected as kQueueTimeout.
 //   - TTFT = first token time − arrival (waiting for a lease and any cold start
@@ -138,9 +140,10 @@ enum class RejectReason {
   kPromptTooLong,     // prompt_tokens >= the profile's context_length
   kProvisionerError,  // the instance started for it failed
   kPoolError,         // any other WarmPool answer (e.g. ResourceExhausted)
+  kEmptyPrompt,       // prompt_tokens == 0: the Engine refuses an empty prompt
 };
-inline constexpr int kRejectReasonCount = 4;
-// "queue_timeout", "prompt_too_long", "provisioner_error", "pool_error".
+inline constexpr int kRejectReasonCount = 5;
+// "queue_timeout", "prompt_too_long", "provisioner_error", "pool_error", "empty_prompt".
 std::string_view RejectReasonName(RejectReason reason);
 
 // Totals of one model, or of all of them.
@@ -194,7 +197,7 @@ struct SimulationResult {
 };
 
 // Runs the simulation. `trace` must be sorted by arrival_s (finite, >= 0), every model
-// named in config.models, prompt_tokens >= 1 and output_tokens >= 1. InvalidArgument
+// named in config.models, token counts >= 0. InvalidArgument
 // naming the config field or the request index at fault; NotFound for a missing price
 // catalog or offering; Internal if requests were not conserved (a bug).
 absl::StatusOr<SimulationResult> Simulate(const SimulationConfig& config,

@@ -120,10 +120,10 @@ absl::Status ValidateTrace(absl::Span<const TraceRequest> trace,
       return absl::InvalidArgumentError(
           absl::StrCat("trace[", i, "].model: '", r.model, "' is not in config.models"));
     }
-    if (r.prompt_tokens < 1 || r.output_tokens < 1) {
+    if (r.prompt_tokens < 0 || r.output_tokens < 0) {
       return absl::InvalidArgumentError(absl::StrCat("trace[", i, "]: prompt_tokens (",
                                                      r.prompt_tokens, ") and output_tokens (",
-                                                     r.output_tokens, ") must be >= 1"));
+                                                     r.output_tokens, ") must be >= 0"));
     }
   }
   return absl::OkStatus();
@@ -305,6 +305,10 @@ void SimulationRun::Arrive(int64_t index) {
   out.arrival_s = r.arrival_s;
   ++load_[m].arrivals_in_tick;
   const ReplicaProfile& profile = config_.models[m].profile;
+  if (r.prompt_tokens == 0) {
+    Reject(index, RejectReason::kEmptyPrompt);
+    return;
+  }
   if (r.prompt_tokens >= profile.context_length) {
     Reject(index, RejectReason::kPromptTooLong);
     return;
@@ -364,8 +368,8 @@ void SimulationRun::OnLease(int64_t index, absl::StatusOr<Lease> lease) {
   instance->AddLeases(1, now);
   std::vector<ReplicaProgress> progress;
   const TraceRequest& r = trace_[index];
-  if (absl::Status s =
-          instance->replica.Add(now, index, r.prompt_tokens, state.output_tokens, &progress);
+  if (absl::Status s = instance->replica.Add(now, index, r.prompt_tokens,
+                                             std::max(1, state.output_tokens), &progress);
       !s.ok()) {
     error_.Update(absl::InternalError(s.message()));
     return;
@@ -614,6 +618,8 @@ std::string_view RejectReasonName(RejectReason reason) {
       return "provisioner_error";
     case RejectReason::kPoolError:
       return "pool_error";
+    case RejectReason::kEmptyPrompt:
+      return "empty_prompt";
   }
   return "unknown";
 }

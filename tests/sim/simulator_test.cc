@@ -185,6 +185,19 @@ TEST(SimulatorTest, RejectsLongPromptsAndTruncatesLongOutputs) {
   EXPECT_EQ(r->overall.output_tokens, 48);
 }
 
+TEST(SimulatorTest, EmptyPromptIsRejectedAndZeroOutputIsServedByItsPrefill) {
+  SimulationConfig c = BaseConfig();
+  c.models[0].min_warm = 1;
+  const std::vector<TraceRequest> trace = {Req(5, 0, 5), Req(6, 300, 0)};
+  absl::StatusOr<SimulationResult> r = Simulate(c, trace);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectConserved(*r, 2);
+  EXPECT_EQ(r->overall.rejected[static_cast<int>(RejectReason::kEmptyPrompt)], 1);
+  EXPECT_EQ(r->overall.served, 1);
+  EXPECT_EQ(r->overall.output_tokens, 0);
+  EXPECT_NEAR(r->overall.e2e_p50_s, UncontendedPrefillS(TestProfile(), 300), 1e-6);
+}
+
 TEST(SimulatorTest, QueueTimeoutWhenNoInstanceFrees) {
   SimulationConfig c = BaseConfig();
   c.max_instances = 1;
@@ -385,8 +398,8 @@ TEST(SimulatorTest, BadTracesNameTheRequest) {
       {Req(1, 10, 1), Req(std::nan(""), 10, 1)},
       {Req(-1, 10, 1)},
       {Req(1, 10, 1), Req(1, 10, 1, "unknown")},
-      {Req(1, 0, 1)},
-      {Req(1, 10, 0)},
+      {Req(1, -1, 1)},
+      {Req(1, 10, -1)},
   };
   for (size_t i = 0; i < traces.size(); ++i) {
     absl::StatusOr<SimulationResult> r = Simulate(c, traces[i]);
