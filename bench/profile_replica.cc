@@ -61,6 +61,7 @@ ABSL_FLAG(std::string, out, "data/profiles/smollm2-135m-q4_1-cpu.json", "profile
 ABSL_FLAG(std::string, name, "smollm2-135m-q4_1-cpu", "the profile's name");
 ABSL_FLAG(int, threads, 2, "Engine worker threads");
 ABSL_FLAG(int, repetitions, 3, "runs per figure (the median is kept)");
+ABSL_FLAG(int, ctx, 0, "EngineConfig::context_length; 0 = the Engine's default");
 ABSL_FLAG(int, max_sequences, 0, "EngineConfig::max_sequences; 0 = the Engine's default");
 ABSL_FLAG(int, max_batch_tokens, 0, "EngineConfig::max_batch_tokens; 0 = the Engine's default");
 ABSL_FLAG(std::string, prefill_tokens, "16,64,256,1024,2048",
@@ -386,6 +387,7 @@ int Run(const std::string& command) {
     config.model_path = env != nullptr && *env != '\0' ? env : kDefaultModel;
   }
   config.threads = absl::GetFlag(FLAGS_threads);
+  config.context_length = absl::GetFlag(FLAGS_ctx);
   if (absl::GetFlag(FLAGS_max_sequences) > 0) {
     config.max_sequences = absl::GetFlag(FLAGS_max_sequences);
   }

@@ -54,8 +54,10 @@
 //   - Billing: each instance is one billed interval from Provisioner::Start until its
 //     handle is destroyed (or the end of the run), at `offering`; a configuration whose
 //     only scaling policy is "static" runs always-on and is billed at
-//     `always_on_offering` (on-demand hourly), as a user would run it. Served requests are
-//     recorded with their tenant and tokens (the offering's per-request fee applies).
+//     `always_on_offering` (on-demand hourly), as a user would run it; so are a model's
+//     first always_on_replicas live instances (its always-on base). Served requests are
+//     recorded with their tenant and tokens (the per-request fee of the offering of the
+//     instance that served them applies).
 //   - End of the run: after the last request ends and the virtual time reaches
 //     max(last arrival, horizon_s) (rounded up to a whole tick); instances still alive
 //     are billed up to then.
@@ -94,6 +96,10 @@ struct SimModelConfig {
   // Leases one instance takes at once (Knative's containerConcurrency, Modal's
   // max_inputs), in [1, profile.max_sequences]; 0: profile.max_sequences.
   int max_leases = 0;
+  // Always-on base (hybrid capacity): this many of the model's live instances are billed
+  // at always_on_offering for their whole life, busy or idle; the rest per second at
+  // `offering`. The base is kept warm: at most min_warm. >= 0.
+  int always_on_replicas = 0;
 };
 
 // Makes the scaling policy `policy` for `model`, e.g. a "static" one with the peak count.
@@ -155,7 +161,7 @@ struct SimulationTotals {
   int64_t cold_starts = 0;                    // served requests that waited for a starting instance
   double cold_start_rate = 0;                 // cold_starts / served
   double ttft_p50_s = 0, ttft_p99_s = 0;      // over served requests (exact order statistics)
-  double e2e_p50_s = 0, e2e_p99_s = 0;
+  double e2e_p50_s = 0, e2e_p95_s = 0, e2e_p99_s = 0;
   int64_t slo_met = 0;
   double slo_attainment = 0;                     // slo_met / requests
   int64_t prompt_tokens = 0, output_tokens = 0;  // of served requests

@@ -1,5 +1,7 @@
 #include "lib/sim/sim_fleet.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <utility>
 
@@ -76,11 +78,17 @@ void SimFleet::Start(const InstanceSpec& spec, Provisioner::Done done) {
     done(replica.status());
     return;
   }
-  auto instance = std::make_unique<SimInstance>(SimInstance{.id = spec.instance_id,
-                                                            .model = model->second,
-                                                            .start_s = NowS(),
-                                                            .replica = *std::move(replica),
-                                                            .done = std::move(done)});
+  // The base is the first instances alive: a replacement for a gone base instance joins it.
+  const std::vector<SimInstance*> live = LiveInstances(model->second);
+  const int64_t live_base = std::count_if(live.begin(), live.end(),
+                                          [](const SimInstance* i) { return i->always_on; });
+  auto instance = std::make_unique<SimInstance>(
+      SimInstance{.id = spec.instance_id,
+                  .model = model->second,
+                  .start_s = NowS(),
+                  .always_on = live_base < models_[model->second].always_on,
+                  .replica = *std::move(replica),
+                  .done = std::move(done)});
   by_id_[instance->id] = instance.get();
   events_->Push(SimNanos(instance->start_s + models_[model->second].cold_start_s),
                 EventKind::kInstanceReady, instance->id);

@@ -37,6 +37,7 @@ struct SimFleetModel {
   std::string name;
   const ReplicaProfile* profile = nullptr;  // not owned; outlives the fleet
   double cold_start_s = 0;                  // Start → ready
+  int always_on = 0;  // live instances billed always-on (the base); the rest serverless
 };
 
 struct SimInstance {
@@ -46,6 +47,7 @@ struct SimInstance {
   double ready_s = std::numeric_limits<double>::infinity();  // until loaded
   double gone_s = std::numeric_limits<double>::infinity();   // until gone
   bool failed = false;                                       // the start failed: never loaded
+  bool always_on = false;  // one of its model's always-on base (billed hourly)
   SimReplica replica;
   int leases = 0;
   double leased_since_s = 0;     // when leases last went from 0 to 1

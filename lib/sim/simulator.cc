@@ -56,6 +56,11 @@ absl::Status ValidateConfig(const SimulationConfig& c) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".min_warm must be >= 0, got ", m.min_warm));
     }
+    if (m.always_on_replicas < 0 || m.always_on_replicas > m.min_warm) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".always_on_replicas must be in [0, min_warm = ", m.min_warm,
+                       "], got ", m.always_on_replicas));
+    }
   }
   if (c.max_instances <= 0) {
     return absl::InvalidArgumentError(
@@ -192,6 +197,7 @@ class SimulationRun {
   std::optional<PriceCatalog> catalog_;
   std::unique_ptr<CostLedger> ledger_;
   std::string offering_;
+  std::string base_offering_;  // what always-on base instances are billed at
 
   std::vector<RequestState> requests_;
   std::vector<RequestOutcome> outcomes_;
@@ -217,7 +223,7 @@ absl::Status SimulationRun::Setup() {
     model_index_[m.name] = static_cast<int>(i);
     const double load_s = m.load_from_disk ? m.profile.load_cold_s : m.profile.load_warm_s;
     cold_start_s_.push_back(load_s + absl::ToDoubleSeconds(config_.provisioning_overhead));
-    fleet_models.push_back({m.name, &m.profile, cold_start_s_.back()});
+    fleet_models.push_back({m.name, &m.profile, cold_start_s_.back(), m.always_on_replicas});
     pool_config.models.push_back(
         {.name = m.name,
          .memory_bytes = m.profile.memory_bytes(),
@@ -240,6 +246,17 @@ absl::Status SimulationRun::Setup() {
     return absl::Status(
         o.status().code(),
         absl::StrCat(always_on ? "always_on_offering: " : "offering: ", o.status().message()));
+  }
+  const bool has_base = std::any_of(config_.models.begin(), config_.models.end(),
+                                    [](const SimModelConfig& m) { return m.always_on_replicas > 0; });
+  if (has_base && !always_on) {
+    if (absl::StatusOr<const Offering*> o = catalog_->Find(config_.always_on_offering); !o.ok()) {
+      return absl::Status(o.status().code(),
+                          absl::StrCat("always_on_offering: ", o.status().message()));
+    }
+    base_offering_ = config_.always_on_offering;
+  } else {
+    base_offering_ = offering_;
   }
   absl::StatusOr<std::unique_ptr<CostLedger>> ledger =
       CostLedger::Create(&*catalog_, config_.ledger, &clock_);
@@ -403,7 +420,9 @@ void SimulationRun::HandleProgress(const std::vector<ReplicaProgress>& progress)
                                                  .model = r.model,
                                                  .prompt_tokens = r.prompt_tokens,
                                                  .output_tokens = state.output_tokens,
-                                                 .offering = offering_});
+                                                 .offering = state.instance->always_on
+                                                                 ? base_offering_
+                                                                 : offering_});
         !s.ok()) {
       error_.Update(s);
     }
@@ -585,7 +604,8 @@ absl::StatusOr<SimulationResult> SimulationRun::Run() {
                          .loaded_s = loaded,
                          .idle_s = std::max(0.0, loaded - instance->leased_s)});
     if (absl::Status s =
-            ledger_->RecordInstanceTime(fleet_->models()[instance->model].name, offering_,
+            ledger_->RecordInstanceTime(fleet_->models()[instance->model].name,
+                                        instance->always_on ? base_offering_ : offering_,
                                         absl::Seconds(gone - instance->start_s));
         !s.ok()) {
       return s;
@@ -593,7 +613,8 @@ absl::StatusOr<SimulationResult> SimulationRun::Run() {
   }
   result.cost = ledger_->Report();
   result.alerts = ledger_->alerts();
-  result.billed_offering = offering_;
+  result.billed_offering =
+      base_offering_ == offering_ ? offering_ : absl::StrCat(base_offering_, " + ", offering_);
   result.duration_s = end;
   result.events = processed;
   result.timeline = std::move(timeline_);

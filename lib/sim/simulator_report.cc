@@ -25,6 +25,7 @@ nlohmann::ordered_json TotalsJson(const SimulationTotals& t) {
           {"ttft_p50_s", t.ttft_p50_s},
           {"ttft_p99_s", t.ttft_p99_s},
           {"e2e_p50_s", t.e2e_p50_s},
+          {"e2e_p95_s", t.e2e_p95_s},
           {"e2e_p99_s", t.e2e_p99_s},
           {"slo_met", t.slo_met},
           {"slo_attainment", t.slo_attainment},

@@ -59,6 +59,7 @@ struct Accumulator {
     t.ttft_p50_s = ExactQuantile(ttfts, 0.50);
     t.ttft_p99_s = ExactQuantile(ttfts, 0.99);
     t.e2e_p50_s = ExactQuantile(e2es, 0.50);
+    t.e2e_p95_s = ExactQuantile(e2es, 0.95);
     t.e2e_p99_s = ExactQuantile(e2es, 0.99);
     t.cost = cost;
     t.cost_per_1k_requests = t.requests > 0 ? cost / t.requests * 1000 : 0;
