@@ -3,19 +3,18 @@
 // `hearth simulate --policy NAME` and the policy comparison replay one trace under each
 // of these. Every preset drives the same real objects (WarmPool, AutoScaler,
 // CostOptimizer); a preset only chooses their policies and parameters. All of them size
-// replicas with the same two figures, derived from the trace and the measured replica
-// profile (ReplicaSizing), so that they differ by policy, not by tuning:
+// replicas with the same figures, measured on the replica model itself so that they
+// differ by policy, not by tuning (ReplicaSizing):
 //
-//   work(r)   = the replica-seconds request r costs at full efficiency: its prompt alone
-//               (PrefillSeconds) + its output tokens at the full batch's per-token cost
-//               (DecodeStepSeconds(max_sequences) / max_sequences);
-//   latency(r) = its time on a replica running a full batch: PrefillSeconds(prompt) +
-//               output x DecodeStepSeconds(max_sequences);
-//   capacity  = 1 / mean(work): requests/s one replica completes when saturated;
-//   concurrency = mean(latency) / mean(work): requests in flight on a saturated replica
-//               (Little's law), at most max_sequences;
-//   demand(t) = sum of work(r) over requests arriving in minute t / 60 s: replicas the
-//               minute needs at 100 % utilisation.
+//   capacity    = the highest Poisson arrival rate of the model's own request sizes
+//                 (those that fit the context) at which ONE warm replica still meets the
+//                 SLO for 95 % of them: found by bisection, each probe a 400-request
+//                 simulation of one always-on replica (the same Simulate, same profile and
+//                 SLO as the run);
+//   concurrency = the mean requests in the system (in flight + waiting) at that rate:
+//                 what one replica holds while meeting the SLO;
+//   demand(t)   = requests arriving in minute t / 60 s / capacity: replicas the minute
+//                 needs.
 //
 // Presets (in comparison order; utilisation target 0.7 where a policy has one):
 //   static_peak    always on, ceil(max demand / 0.7) replicas, billed on demand
@@ -28,9 +27,13 @@
 //   load_score     the seed's load-score rule, rps capacity = capacity
 //   keepalive_10m  no autoscaler: the pool starts an instance when every slot is taken
 //                  (max 0.7 x concurrency leases each) and keeps idle ones 10 minutes
-//   hearth         predictive (seasonal forecast, provisioned ahead by the measured cold
-//                  start) together with KPA, hybrid-histogram keep-alive
-// Everything but the static presets is billed per second at the serverless offering.
+//   hearth         an always-on base of the size the CapacityPlanner finds cheapest for
+//                  the trace's demand (hybrid: reserved base + serverless burst), billed
+//                  on demand; above it predictive scaling (seasonal forecast, provisioned
+//                  ahead by the measured cold start) together with KPA; hybrid-histogram
+//                  keep-alive
+// Everything but the static presets and hearth's base is billed per second at the
+// serverless offering.
 //
 // Thread-safety: pure functions.
 #ifndef HEARTH_POLICY_PRESETS_H_
@@ -43,6 +46,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "hearth/capacity_planner.h"
 #include "hearth/replica_profile.h"
 #include "hearth/simulator.h"
 #include "hearth/trace.h"
@@ -51,16 +55,31 @@ namespace hearth {
 
 // The figures above for one model's requests.
 struct ReplicaSizing {
-  double capacity_rps = 0;         // requests/s of one saturated replica
-  double concurrency = 0;          // requests in flight on a saturated replica
-  std::vector<double> demand;      // replicas needed per minute at 100 % utilisation
+  double capacity_rps = 0;         // requests/s one replica serves within the SLO
+  double concurrency = 0;          // requests it then holds (in flight + waiting)
+  double latency_p95_s = 0;        // end-to-end p95 at that rate (the seeds' reserved rule)
+  std::vector<double> demand;      // replicas needed per minute
+  std::vector<double> requests;    // requests arriving per minute
   double peak_demand = 0;
   double mean_demand = 0;
 };
 
-// InvalidArgument for an empty trace or an invalid profile.
-absl::StatusOr<ReplicaSizing> SizeReplicas(const ReplicaProfile& profile,
+// Sizes `model`'s replicas for `requests` (its own requests), simulating with `base`'s
+// prices, SLO and seed. InvalidArgument for no requests (or none that fits the context)
+// or an invalid profile; FailedPrecondition when one replica cannot meet the SLO even
+// at a trickle.
+absl::StatusOr<ReplicaSizing> SizeReplicas(const SimulationConfig& base,
+                                           const SimModelConfig& model,
                                            absl::Span<const TraceRequest> requests);
+
+// Prices serving the model's demand (busy replicas = demand / 0.7 per minute) always-on,
+// serverless and hybrid with the CostOptimizer's CapacityPlanner: config's serverless
+// `offering` against its `always_on_offering` (also taken as the reserved price, the
+// catalog listing no reserved one), a cold start of the profile's load time plus the
+// provisioning overhead. NotFound for a missing catalog or offering.
+absl::StatusOr<PlanResult> PlanCapacity(const SimulationConfig& config,
+                                        const SimModelConfig& model,
+                                        const ReplicaSizing& sizing);
 
 // The preset names, in comparison order.
 const std::vector<std::string>& PolicyPresetNames();

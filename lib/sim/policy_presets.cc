@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "hearth/autoscaler.h"
+#include "hearth/capacity_planner.h"
+#include "hearth/price_catalog.h"
 #include "hearth/scaling_policies.h"
 
 namespace hearth {
@@ -17,12 +20,19 @@ namespace {
 // The one utilisation target every preset that has one aims at (Knative's default).
 constexpr double kTargetUtilization = 0.7;
 constexpr double kMinuteS = 60;
+// Calibration of one replica: Poisson arrivals of the trace's request sizes, after a
+// warm-up, bisected on the rate until the SLO attainment target is bracketed finely.
+constexpr int kCalibrationRequests = 400;
+constexpr double kCalibrationWarmupS = 30;
+constexpr int kCalibrationSteps = 10;
+constexpr double kCalibrationAttainment = 0.95;
 
 struct PresetSpec {
   std::vector<std::string> policies;  // MakeScalingPolicy names, or {"none"}
   std::string keep_alive;
   int min_replicas = 0;
   bool limit_leases = false;  // cap leases per instance at the target concurrency
+  bool plan_base = false;     // an always-on base of the CapacityPlanner's best size
 };
 
 const std::map<std::string, PresetSpec, std::less<>>& Specs() {
@@ -34,7 +44,7 @@ const std::map<std::string, PresetSpec, std::less<>>& Specs() {
       {"queue_depth", {{"queue_depth"}, "immediate", 0, false}},
       {"load_score", {{"load_score"}, "immediate", 0, false}},
       {"keepalive_10m", {{"none"}, "fixed", 0, true}},
-      {"hearth", {{"predictive", "kpa"}, "hybrid", 0, false}},
+      {"hearth", {{"predictive", "kpa"}, "hybrid", 0, false, true}},
   };
   return *specs;
 }
@@ -83,33 +93,133 @@ absl::StatusOr<std::unique_ptr<ScalingPolicy>> MakeSizedPolicy(std::string_view 
 
 }  // namespace
 
-absl::StatusOr<ReplicaSizing> SizeReplicas(const ReplicaProfile& profile,
+absl::StatusOr<ReplicaSizing> SizeReplicas(const SimulationConfig& base,
+                                           const SimModelConfig& model,
                                            absl::Span<const TraceRequest> requests) {
   if (requests.empty()) return absl::InvalidArgumentError("no requests to size replicas for");
-  if (absl::Status valid = profile.Validate(); !valid.ok()) return valid;
-  const double batch = profile.max_sequences;
-  const double token_step_s = profile.DecodeStepSeconds(batch);  // one token of each of batch
-  double work_sum = 0, latency_sum = 0;
+  if (absl::Status valid = model.profile.Validate(); !valid.ok()) return valid;
+  // The sizes one replica is calibrated on: the model's own requests that fit its context.
+  std::vector<TraceRequest> sizes;
+  for (const TraceRequest& r : requests) {
+    if (r.prompt_tokens < model.profile.context_length) sizes.push_back(r);
+  }
+  if (sizes.empty()) {
+    return absl::InvalidArgumentError("no request fits the profile's context length");
+  }
   ReplicaSizing sizing;
+  // Replica-seconds at full batch efficiency bound the search from above.
+  const double batch = model.profile.max_sequences;
+  double work_sum = 0;
+  for (const TraceRequest& r : sizes) {
+    work_sum += model.profile.PrefillSeconds(r.prompt_tokens) +
+                r.output_tokens * model.profile.DecodeStepSeconds(batch) / batch;
+  }
+  const double saturation_rps = static_cast<double>(sizes.size()) / work_sum;
+
+  // One warm replica, always on, under Poisson arrivals of the model's request sizes.
+  SimulationConfig one = base;
+  SimModelConfig single = model;
+  single.max_leases = 0;
+  single.min_warm = 1;
+  one.models = {single};
+  one.scaling_policies = {"static"};
+  one.keep_alive = "immediate";
+  one.min_replicas = 0;
+  one.policy_factory = [](std::string_view, std::string_view) {
+    return MakeStaticPolicy({.replicas = 1});
+  };
+  struct Probe {
+    double attainment = 0;
+    double mean_in_flight = 0;
+    double latency_p95_s = 0;
+  };
+  auto probe = [&](double rate) -> absl::StatusOr<Probe> {
+    std::mt19937_64 rng(base.seed);
+    std::exponential_distribution<double> gap(rate);
+    std::uniform_int_distribution<size_t> pick(0, sizes.size() - 1);
+    std::vector<TraceRequest> trace(kCalibrationRequests);
+    double t = kCalibrationWarmupS;
+    for (TraceRequest& r : trace) {
+      t += gap(rng);
+      r = sizes[pick(rng)];
+      r.arrival_s = t;
+      r.model = model.name;
+    }
+    absl::StatusOr<SimulationResult> result = Simulate(one, trace);
+    if (!result.ok()) return result.status();
+    Probe p;
+    p.attainment = result->overall.slo_attainment;
+    p.latency_p95_s = result->overall.e2e_p95_s;
+    double in_flight = 0;
+    int64_t points = 0;
+    for (const TimelinePoint& point : result->timeline) {
+      if (point.time_s < trace.front().arrival_s || point.time_s > trace.back().arrival_s) continue;
+      in_flight += static_cast<double>(point.in_flight + point.queue_depth);
+      ++points;
+    }
+    p.mean_in_flight = points > 0 ? in_flight / static_cast<double>(points) : 0;
+    return p;
+  };
+  // Bisection on the rate: the SLO attainment falls as the rate rises.
+  double low = 0, high = saturation_rps;
+  Probe at_low;
+  for (int i = 0; i < kCalibrationSteps; ++i) {
+    const double mid = (low + high) / 2;
+    absl::StatusOr<Probe> p = probe(mid);
+    if (!p.ok()) return p.status();
+    if (p->attainment >= kCalibrationAttainment) {
+      low = mid;
+      at_low = *p;
+    } else {
+      high = mid;
+    }
+  }
+  if (low <= 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "one replica cannot meet the SLO for ", kCalibrationAttainment * 100,
+        " % of these requests even at a trickle: relax the SLO or use a faster profile"));
+  }
+  sizing.capacity_rps = low;
+  sizing.concurrency = std::max(1.0, at_low.mean_in_flight);
+  sizing.latency_p95_s = at_low.latency_p95_s;
+
   const double origin = requests.front().arrival_s;
   for (const TraceRequest& r : requests) {
-    const double prefill_s = profile.PrefillSeconds(r.prompt_tokens);
-    const double work = prefill_s + r.output_tokens * token_step_s / batch;
-    work_sum += work;
-    latency_sum += prefill_s + r.output_tokens * token_step_s;
     const size_t minute = static_cast<size_t>((r.arrival_s - origin) / kMinuteS);
     if (sizing.demand.size() <= minute) sizing.demand.resize(minute + 1, 0);
-    sizing.demand[minute] += work / kMinuteS;
+    if (sizing.requests.size() <= minute) sizing.requests.resize(minute + 1, 0);
+    sizing.demand[minute] += 1 / (kMinuteS * sizing.capacity_rps);
+    sizing.requests[minute] += 1;
   }
-  const double n = static_cast<double>(requests.size());
-  sizing.capacity_rps = n / work_sum;
-  sizing.concurrency = std::min(batch, latency_sum / work_sum);
   for (double d : sizing.demand) {
     sizing.peak_demand = std::max(sizing.peak_demand, d);
     sizing.mean_demand += d;
   }
   sizing.mean_demand /= static_cast<double>(sizing.demand.size());
   return sizing;
+}
+
+absl::StatusOr<PlanResult> PlanCapacity(const SimulationConfig& config,
+                                        const SimModelConfig& model,
+                                        const ReplicaSizing& sizing) {
+  absl::StatusOr<PriceCatalog> catalog = PriceCatalog::Load(config.price_catalog_path);
+  if (!catalog.ok()) return catalog.status();
+  absl::StatusOr<const Offering*> serverless = catalog->Find(config.offering);
+  if (!serverless.ok()) return serverless.status();
+  absl::StatusOr<const Offering*> always_on = catalog->Find(config.always_on_offering);
+  if (!always_on.ok()) return always_on.status();
+  const double cold_start_s = (model.load_from_disk ? model.profile.load_cold_s
+                                                    : model.profile.load_warm_s) +
+                              absl::ToDoubleSeconds(config.provisioning_overhead);
+  absl::StatusOr<CapacityPlanner> planner = CapacityPlanner::Create(
+      {.serverless = **serverless, .always_on = **always_on, .reserved = **always_on,
+       .cold_start = absl::Seconds(cold_start_s)});
+  if (!planner.ok()) return planner.status();
+  DemandSeries series;
+  series.interval = absl::Seconds(kMinuteS);
+  for (double d : sizing.demand) series.busy_replicas.push_back(d / kTargetUtilization);
+  series.requests = sizing.requests;
+  return planner->Plan(series, absl::Seconds(sizing.latency_p95_s));
 }
 
 const std::vector<std::string>& PolicyPresetNames() {
@@ -132,7 +242,7 @@ absl::Status ApplyPolicyPreset(std::string_view name, absl::Span<const TraceRequ
     for (const TraceRequest& r : trace) {
       if (r.model == model.name) own.push_back(r);
     }
-    absl::StatusOr<ReplicaSizing> sizing = SizeReplicas(model.profile, own);
+    absl::StatusOr<ReplicaSizing> sizing = SizeReplicas(*config, model, own);
     if (!sizing.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("model '", model.name, "': ", sizing.status().message()));
@@ -142,6 +252,13 @@ absl::Status ApplyPolicyPreset(std::string_view name, absl::Span<const TraceRequ
             ? std::max(1, static_cast<int>(kTargetUtilization * sizing->concurrency))
             : 0;
     model.min_warm = 0;
+    model.always_on_replicas = 0;
+    if (spec->second.plan_base) {
+      absl::StatusOr<PlanResult> plan = PlanCapacity(*config, model, *sizing);
+      if (!plan.ok()) return plan.status();
+      model.always_on_replicas = plan->best_reserved;
+      model.min_warm = plan->best_reserved;
+    }
     (*sizings)[model.name] = *std::move(sizing);
   }
   config->scaling_policies = spec->second.policies;
