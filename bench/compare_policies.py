@@ -31,8 +31,8 @@ TRACES = [
                      "--servegen_models", "deepseek-r1", "--servegen_rate_scale", "0.01"],
      "ServeGen deepseek-r1, 1 day, 73 tenants at 1 % volume: daily cycle"),
     ("azure_functions", ["--trace", "data/traces/azure_functions_2019_invitro_sample_1350fn_1day.csv",
-                         "--functions_as_models", "--top", "20"],
-     "Azure Functions 2019, 1 day, 20 busiest functions as 20 models: keep-alive"),
+                         "--functions_as_models", "--top", "10"],
+     "Azure Functions 2019, 1 day, 10 busiest functions as 10 models: scale to zero"),
 ]
 QUICK = [("azure_code", TRACES[0][1] + ["--end_s", "600"], TRACES[0][2]),
          ("azure_conv", TRACES[1][1] + ["--end_s", "600"], TRACES[1][2])]

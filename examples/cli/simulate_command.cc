@@ -38,7 +38,8 @@ ABSL_FLAG(std::string, profile, "data/profiles/smollm2-135m-q4_1-cpu.json",
 ABSL_FLAG(double, speedup, 1.0,
           "replica speed relative to the profile (other hardware), > 0");
 ABSL_FLAG(std::string, catalog, "data/prices/catalog-2026.json", "price catalog (JSON)");
-ABSL_FLAG(std::string, offering, "modal-cpu-8core", "serverless offering, billed per second");
+ABSL_FLAG(std::string, offering, "gcp-cloud-run-2vcpu-instance",
+          "serverless offering, billed per second");
 ABSL_FLAG(std::string, always_on_offering, "aws-ec2-m7g.large",
           "offering the static presets are billed at (on-demand hourly)");
 ABSL_FLAG(std::vector<std::string>, servegen_models, {"deepseek-r1"},
@@ -215,10 +216,26 @@ int RunSimulate() {
               base->models.front().profile.name.c_str());
   std::printf("%-14s %10s %9s %8s %9s %9s %9s %8s %8s %9s\n", "policy", "cost", "$/1k req",
               "SLO", "TTFT p50", "TTFT p99", "cold", "inst-s", "idle-s", "events/s");
+  absl::StatusOr<hearth::ModelSizings> sizings = hearth::SizeModels(*base, *trace);
+  if (!sizings.ok()) return Fail("cannot size the replicas", sizings.status());
+  for (const auto& [model, sizing] : *sizings) {
+    hearth::SimModelConfig& m = *std::find_if(
+        base->models.begin(), base->models.end(),
+        [&](const hearth::SimModelConfig& c) { return c.name == model; });
+    absl::StatusOr<hearth::PlanResult> plan = hearth::PlanCapacity(*base, m, sizing);
+    if (!plan.ok()) return Fail("cannot plan capacity", plan.status());
+    std::printf(
+        "%s: one replica serves %.3f req/s within the SLO (%.1f in flight); demand peak %.1f, "
+        "mean %.1f replicas\n  plan for the demand: always-on $%.4f, serverless $%.4f, "
+        "hybrid best %d always-on + burst $%.4f; the seeds' rule %d always-on $%.4f\n",
+        model.c_str(), sizing.capacity_rps, sizing.concurrency, sizing.peak_demand,
+        sizing.mean_demand, plan->always_on_cost, plan->serverless_cost, plan->best_reserved,
+        plan->best_cost, plan->seed_reserved, plan->seed_cost);
+  }
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const std::string& preset : Presets()) {
     hearth::SimulationConfig config = *base;
-    if (absl::Status s = hearth::ApplyPolicyPreset(preset, *trace, &config); !s.ok()) {
+    if (absl::Status s = hearth::ApplyPolicyPreset(preset, *sizings, &config); !s.ok()) {
       return Fail("bad policy", s);
     }
     const absl::Time start = absl::Now();

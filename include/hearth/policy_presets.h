@@ -7,12 +7,13 @@
 // differ by policy, not by tuning (ReplicaSizing):
 //
 //   capacity    = the highest Poisson arrival rate of the model's own request sizes
-//                 (those that fit the context) at which ONE warm replica still meets the
-//                 SLO for 95 % of them: found by bisection, each probe a 400-request
-//                 simulation of one always-on replica (the same Simulate, same profile and
-//                 SLO as the run);
-//   concurrency = the mean requests in the system (in flight + waiting) at that rate:
-//                 what one replica holds while meeting the SLO;
+//                 (those that fit the context) at which a fleet of 8 warm replicas still
+//                 meets the SLO for 95 % of them, per replica: found by bisection, each
+//                 probe a 1,600-request simulation of 8 always-on replicas (the same
+//                 Simulate, profile and SLO as the run; a fleet, so that least-loaded
+//                 placement pools the load as it does in the runs);
+//   concurrency = the mean requests in the system (in flight + waiting) per replica at
+//                 that rate, at least 1: what one replica holds while meeting the SLO;
 //   demand(t)   = requests arriving in minute t / 60 s / capacity: replicas the minute
 //                 needs.
 //
@@ -27,11 +28,14 @@
 //   load_score     the seed's load-score rule, rps capacity = capacity
 //   keepalive_10m  no autoscaler: the pool starts an instance when every slot is taken
 //                  (max 0.7 x concurrency leases each) and keeps idle ones 10 minutes
-//   hearth         an always-on base of the size the CapacityPlanner finds cheapest for
-//                  the trace's demand (hybrid: reserved base + serverless burst), billed
-//                  on demand; above it predictive scaling (seasonal forecast, provisioned
-//                  ahead by the measured cold start) together with KPA; hybrid-histogram
-//                  keep-alive
+//   hybrid_keepalive  as keepalive_10m, with the hybrid-histogram keep-alive of Shahrad
+//                  et al. (per-model idle-time histogram: pre-warm and keep-alive windows)
+//   predictive     arrivals forecast (Holt-Winters over a day, Holt's trend before),
+//                  provisioned ahead by the measured cold start, target as hpa
+//   hearth         an always-on base of the size the CostOptimizer's CapacityPlanner
+//                  finds cheapest for the trace's demand (hybrid: reserved base +
+//                  serverless burst), billed on demand, and KPA as above for the burst;
+//                  instances above the AutoScaler's count go at once
 // Everything but the static presets and hearth's base is billed per second at the
 // serverless offering.
 //
@@ -39,6 +43,8 @@
 #ifndef HEARTH_POLICY_PRESETS_H_
 #define HEARTH_POLICY_PRESETS_H_
 
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,12 +90,20 @@ absl::StatusOr<PlanResult> PlanCapacity(const SimulationConfig& config,
 // The preset names, in comparison order.
 const std::vector<std::string>& PolicyPresetNames();
 
+// Every model's sizing, by model name.
+using ModelSizings = std::map<std::string, ReplicaSizing, std::less<>>;
+
+// Sizes each of config.models from its requests in `trace` (SizeReplicas), once for all
+// presets. The errors of SizeReplicas, naming the model.
+absl::StatusOr<ModelSizings> SizeModels(const SimulationConfig& config,
+                                        absl::Span<const TraceRequest> trace);
+
 // Sets the policy fields of `config` (scaling policies and their factory, keep-alive,
-// per-instance leases, min replicas and warm floors) for preset `name`, sizing each of
-// config->models from its requests in `trace`. Other fields (prices, SLO, limits) are
-// left as they are. InvalidArgument for an unknown name (listing the known ones) or a
-// model without requests.
-absl::Status ApplyPolicyPreset(std::string_view name, absl::Span<const TraceRequest> trace,
+// per-instance leases, min replicas, warm floors and always-on base) for preset `name`
+// from `sizings`. Other fields (prices, SLO, limits) are left as they are.
+// InvalidArgument for an unknown name (listing the known ones) or a model without a
+// sizing; the planner's errors for hearth's base.
+absl::Status ApplyPolicyPreset(std::string_view name, const ModelSizings& sizings,
                                SimulationConfig* config);
 
 }  // namespace hearth

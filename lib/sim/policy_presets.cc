@@ -22,7 +22,8 @@ constexpr double kTargetUtilization = 0.7;
 constexpr double kMinuteS = 60;
 // Calibration of one replica: Poisson arrivals of the trace's request sizes, after a
 // warm-up, bisected on the rate until the SLO attainment target is bracketed finely.
-constexpr int kCalibrationRequests = 400;
+constexpr int kCalibrationReplicas = 8;
+constexpr int kCalibrationRequests = 1600;
 constexpr double kCalibrationWarmupS = 30;
 constexpr int kCalibrationSteps = 10;
 constexpr double kCalibrationAttainment = 0.95;
@@ -44,7 +45,9 @@ const std::map<std::string, PresetSpec, std::less<>>& Specs() {
       {"queue_depth", {{"queue_depth"}, "immediate", 0, false}},
       {"load_score", {{"load_score"}, "immediate", 0, false}},
       {"keepalive_10m", {{"none"}, "fixed", 0, true}},
-      {"hearth", {{"predictive", "kpa"}, "hybrid", 0, false, true}},
+      {"hybrid_keepalive", {{"none"}, "hybrid", 0, true}},
+      {"predictive", {{"predictive"}, "immediate", 0, false}},
+      {"hearth", {{"kpa"}, "immediate", 0, false, true}},
   };
   return *specs;
 }
@@ -114,19 +117,22 @@ absl::StatusOr<ReplicaSizing> SizeReplicas(const SimulationConfig& base,
     work_sum += model.profile.PrefillSeconds(r.prompt_tokens) +
                 r.output_tokens * model.profile.DecodeStepSeconds(batch) / batch;
   }
-  const double saturation_rps = static_cast<double>(sizes.size()) / work_sum;
+  const double saturation_rps =
+      kCalibrationReplicas * static_cast<double>(sizes.size()) / work_sum;
 
-  // One warm replica, always on, under Poisson arrivals of the model's request sizes.
+  // A small warm fleet, always on, under Poisson arrivals of the model's request sizes:
+  // a fleet, not one replica, so that the least-loaded placement's pooling counts as it
+  // does in the runs being sized.
   SimulationConfig one = base;
   SimModelConfig single = model;
   single.max_leases = 0;
-  single.min_warm = 1;
+  single.min_warm = kCalibrationReplicas;
   one.models = {single};
   one.scaling_policies = {"static"};
   one.keep_alive = "immediate";
   one.min_replicas = 0;
   one.policy_factory = [](std::string_view, std::string_view) {
-    return MakeStaticPolicy({.replicas = 1});
+    return MakeStaticPolicy({.replicas = kCalibrationReplicas});
   };
   struct Probe {
     double attainment = 0;
@@ -176,11 +182,11 @@ absl::StatusOr<ReplicaSizing> SizeReplicas(const SimulationConfig& base,
   }
   if (low <= 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "one replica cannot meet the SLO for ", kCalibrationAttainment * 100,
+        "replicas cannot meet the SLO for ", kCalibrationAttainment * 100,
         " % of these requests even at a trickle: relax the SLO or use a faster profile"));
   }
-  sizing.capacity_rps = low;
-  sizing.concurrency = std::max(1.0, at_low.mean_in_flight);
+  sizing.capacity_rps = low / kCalibrationReplicas;
+  sizing.concurrency = std::max(1.0, at_low.mean_in_flight / kCalibrationReplicas);
   sizing.latency_p95_s = at_low.latency_p95_s;
 
   const double origin = requests.front().arrival_s;
@@ -217,7 +223,7 @@ absl::StatusOr<PlanResult> PlanCapacity(const SimulationConfig& config,
   if (!planner.ok()) return planner.status();
   DemandSeries series;
   series.interval = absl::Seconds(kMinuteS);
-  for (double d : sizing.demand) series.busy_replicas.push_back(d / kTargetUtilization);
+  for (double d : sizing.demand) series.busy_replicas.push_back(d);
   series.requests = sizing.requests;
   return planner->Plan(series, absl::Seconds(sizing.latency_p95_s));
 }
@@ -225,51 +231,66 @@ absl::StatusOr<PlanResult> PlanCapacity(const SimulationConfig& config,
 const std::vector<std::string>& PolicyPresetNames() {
   static const auto* names = new std::vector<std::string>{
       "static_peak", "static_mean", "hpa", "kpa", "queue_depth", "load_score",
-      "keepalive_10m", "hearth"};
+      "keepalive_10m", "hybrid_keepalive", "predictive", "hearth"};
   return *names;
 }
 
-absl::Status ApplyPolicyPreset(std::string_view name, absl::Span<const TraceRequest> trace,
-                               SimulationConfig* config) {
-  const auto spec = Specs().find(name);
-  if (spec == Specs().end()) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown policy '", std::string(name), "'; known: ",
-                                                   absl::StrJoin(PolicyPresetNames(), ", ")));
-  }
-  auto sizings = std::make_shared<std::map<std::string, ReplicaSizing, std::less<>>>();
-  for (SimModelConfig& model : config->models) {
+absl::StatusOr<ModelSizings> SizeModels(const SimulationConfig& config,
+                                        absl::Span<const TraceRequest> trace) {
+  ModelSizings sizings;
+  for (const SimModelConfig& model : config.models) {
     std::vector<TraceRequest> own;
     for (const TraceRequest& r : trace) {
       if (r.model == model.name) own.push_back(r);
     }
-    absl::StatusOr<ReplicaSizing> sizing = SizeReplicas(*config, model, own);
+    absl::StatusOr<ReplicaSizing> sizing = SizeReplicas(config, model, own);
     if (!sizing.ok()) {
+      return absl::Status(sizing.status().code(), absl::StrCat("model '", model.name, "': ",
+                                                               sizing.status().message()));
+    }
+    sizings[model.name] = *std::move(sizing);
+  }
+  return sizings;
+}
+
+absl::Status ApplyPolicyPreset(std::string_view name, const ModelSizings& sizings,
+                               SimulationConfig* config) {
+  const auto spec = Specs().find(name);
+  if (spec == Specs().end()) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown policy '", std::string(name),
+                                                   "'; known: ",
+                                                   absl::StrJoin(PolicyPresetNames(), ", ")));
+  }
+  auto shared = std::make_shared<const ModelSizings>(sizings);
+  for (SimModelConfig& model : config->models) {
+    const auto sizing = shared->find(model.name);
+    if (sizing == shared->end()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("model '", model.name, "': ", sizing.status().message()));
+          absl::StrCat("no sizing for model '", model.name, "'"));
     }
     model.max_leases =
         spec->second.limit_leases
-            ? std::max(1, static_cast<int>(kTargetUtilization * sizing->concurrency))
+            ? std::max(1, static_cast<int>(kTargetUtilization * sizing->second.concurrency))
             : 0;
     model.min_warm = 0;
     model.always_on_replicas = 0;
     if (spec->second.plan_base) {
-      absl::StatusOr<PlanResult> plan = PlanCapacity(*config, model, *sizing);
+      absl::StatusOr<PlanResult> plan = PlanCapacity(*config, model, sizing->second);
       if (!plan.ok()) return plan.status();
       model.always_on_replicas = plan->best_reserved;
       model.min_warm = plan->best_reserved;
     }
-    (*sizings)[model.name] = *std::move(sizing);
   }
   config->scaling_policies = spec->second.policies;
   config->keep_alive = spec->second.keep_alive;
   config->min_replicas = spec->second.min_replicas;
   const std::string preset(name);
-  config->policy_factory = [sizings, preset](std::string_view model, std::string_view policy)
+  config->policy_factory = [shared, preset](std::string_view model, std::string_view policy)
       -> absl::StatusOr<std::unique_ptr<ScalingPolicy>> {
-    const auto sizing = sizings->find(model);
-    if (sizing == sizings->end()) {
-      return absl::InvalidArgumentError(absl::StrCat("no sizing for model '", std::string(model), "'"));
+    const auto sizing = shared->find(model);
+    if (sizing == shared->end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no sizing for model '", std::string(model), "'"));
     }
     return MakeSizedPolicy(preset, policy, sizing->second);
   };
