@@ -13,41 +13,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+#include "lib/runtime/json_text.h"
 
 namespace hearth {
 namespace {
 
 using Json = nlohmann::json;
-
-// nlohmann reports where a parse failed only through an exception or a SAX handler; the
-// library never throws, so a second, SAX-only pass locates the error once parsing failed.
-class ParseErrorLocator final : public nlohmann::json_sax<Json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    position_ = position;
-    message_ = error.what();
-    return false;
-  }
-  std::size_t position() const { return position_; }
-  const std::string& message() const { return message_; }
-
- private:
-  std::size_t position_ = 0;
-  std::string message_;
-};
 
 // Reads the fields of one JSON object, naming the offering in every error.
 class FieldReader {
@@ -350,13 +321,11 @@ absl::StatusOr<PriceCatalog> PriceCatalog::FromOfferings(std::vector<Offering> o
 }
 
 absl::StatusOr<PriceCatalog> PriceCatalog::Parse(std::string_view json_text) {
-  Json root = Json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    ParseErrorLocator locator;
-    Json::sax_parse(json_text.begin(), json_text.end(), &locator);
-    return absl::InvalidArgumentError(absl::StrCat("price catalog: malformed JSON at byte ",
-                                                   locator.position(), ": ", locator.message()));
+  absl::StatusOr<Json> parsed = ParseJsonText(json_text);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("price catalog: ", parsed.status().message()));
   }
+  const Json& root = *parsed;
   if (!root.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat("price catalog: top level must be an object, not ", root.type_name()));

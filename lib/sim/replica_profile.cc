@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "lib/runtime/json_text.h"
 
 namespace hearth {
 namespace {
@@ -27,42 +28,6 @@ constexpr int kSchemaVersion = 1;
 // from std::string.
 absl::Status FieldError(const std::string& field, const std::string& problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
-// Records the first syntax error of a SAX pass; nlohmann's non-throwing parse() only says
-// that the text is invalid, not where.
-class SyntaxErrorSax final : public nlohmann::json_sax<Json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  // ex.what() names the line and column.
-  bool parse_error(std::size_t, const std::string&,
-                   const nlohmann::detail::exception& ex) override {
-    message_ = ex.what();
-    return false;
-  }
-  const std::string& message() const { return message_; }
-
- private:
-  std::string message_ = "not valid JSON";
-};
-
-absl::StatusOr<Json> ParseJson(std::string_view text) {
-  Json j = Json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
-  if (!j.is_discarded()) return j;
-  SyntaxErrorSax sax;
-  Json::sax_parse(text, &sax);
-  return absl::InvalidArgumentError(absl::StrCat("malformed JSON: ", sax.message()));
 }
 
 absl::Status CheckKeys(const Json& object, const std::string& where,
@@ -295,7 +260,7 @@ double Interpolate(const std::vector<Point>& points, int Point::*size, double x,
 }  // namespace
 
 absl::StatusOr<ReplicaProfile> ReplicaProfile::Parse(std::string_view json_text) {
-  absl::StatusOr<Json> j = ParseJson(json_text);
+  absl::StatusOr<Json> j = ParseJsonText(json_text);
   if (!j.ok()) return j.status();
   ReplicaProfile p;
   if (absl::Status s = ApplyFields(*j, /*required=*/true, &p); !s.ok()) return s;
@@ -321,7 +286,7 @@ absl::StatusOr<ReplicaProfile> ReplicaProfile::Load(const std::string& path) {
 }
 
 absl::StatusOr<ReplicaProfile> ReplicaProfile::WithOverrides(std::string_view json_text) const {
-  absl::StatusOr<Json> j = ParseJson(json_text);
+  absl::StatusOr<Json> j = ParseJsonText(json_text);
   if (!j.ok()) return j.status();
   ReplicaProfile p = *this;
   if (absl::Status s = ApplyFields(*j, /*required=*/false, &p); !s.ok()) return s;
