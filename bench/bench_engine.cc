@@ -8,6 +8,7 @@
 
 #include "benchmark/benchmark.h"
 #include "hearth/engine.h"
+#include "examples/model_path.h"
 
 namespace {
 
@@ -20,8 +21,7 @@ hearth::Engine* EngineWithThreads(int threads) {
   auto& engine = engines[threads];
   if (!engine) {
     hearth::EngineConfig config;
-    const char* env = std::getenv("HEARTH_MODEL");
-    config.model_path = env != nullptr ? env : "models/SmolLM2-135M-Instruct.Q4_1.gguf";
+    config.model_path = hearth_examples::ResolveModelPath("");
     config.threads = threads;
     absl::StatusOr<std::unique_ptr<hearth::Engine>> created = hearth::Engine::Create(config);
     if (!created.ok()) return nullptr;

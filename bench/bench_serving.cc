@@ -45,6 +45,7 @@
 #include "absl/flags/usage.h"
 #include "hearth/engine.h"
 #include "nlohmann/json.hpp"
+#include "examples/model_path.h"
 
 ABSL_FLAG(std::string, model, "", "GGUF model file (default: $HEARTH_MODEL, else "
                                   "models/SmolLM2-135M-Instruct.Q4_1.gguf)");
@@ -65,7 +66,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr char kDefaultModel[] = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 // One request as the client saw it. Times are seconds since the run started.
 struct Sample {
@@ -289,11 +289,7 @@ int Run() {
   if (!prompts.ok()) return Fail("cannot read the prompts", prompts.status());
 
   hearth::EngineConfig config;
-  config.model_path = absl::GetFlag(FLAGS_model);
-  if (config.model_path.empty()) {
-    const char* env = std::getenv("HEARTH_MODEL");
-    config.model_path = env != nullptr && *env != '\0' ? env : kDefaultModel;
-  }
+  config.model_path = hearth_examples::ResolveModelPath(absl::GetFlag(FLAGS_model));
   config.threads = absl::GetFlag(FLAGS_threads);
   if (absl::GetFlag(FLAGS_max_sequences) > 0) {
     config.max_sequences = absl::GetFlag(FLAGS_max_sequences);

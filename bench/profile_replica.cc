@@ -54,6 +54,7 @@
 #include "lib/model/llama_config.h"
 #include "lib/model/paged_kv_cache.h"
 #include "nlohmann/json.hpp"
+#include "examples/model_path.h"
 
 ABSL_FLAG(std::string, model, "", "GGUF model file (default: $HEARTH_MODEL, else "
                                   "models/SmolLM2-135M-Instruct.Q4_1.gguf)");
@@ -75,7 +76,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr char kDefaultModel[] = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -381,11 +381,7 @@ int Run(const std::string& command) {
   if (repetitions < 1) return Fail("bad flag", absl::InvalidArgumentError("--repetitions < 1"));
 
   hearth::EngineConfig config;
-  config.model_path = absl::GetFlag(FLAGS_model);
-  if (config.model_path.empty()) {
-    const char* env = std::getenv("HEARTH_MODEL");
-    config.model_path = env != nullptr && *env != '\0' ? env : kDefaultModel;
-  }
+  config.model_path = hearth_examples::ResolveModelPath(absl::GetFlag(FLAGS_model));
   config.threads = absl::GetFlag(FLAGS_threads);
   config.context_length = absl::GetFlag(FLAGS_ctx);
   if (absl::GetFlag(FLAGS_max_sequences) > 0) {

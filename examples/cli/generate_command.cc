@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "hearth/engine.h"
 #include "nlohmann/json.hpp"
+#include "examples/model_path.h"
 
 ABSL_FLAG(std::string, model, "", "GGUF model file (default: $HEARTH_MODEL, else "
                                   "models/SmolLM2-135M-Instruct.Q4_1.gguf)");
@@ -32,16 +33,6 @@ ABSL_FLAG(bool, json, false, "print the answer and metrics as one JSON object in
 namespace hearth_cli {
 namespace {
 
-constexpr char kDefaultModel[] = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-std::string ModelPath() {
-  std::string path = absl::GetFlag(FLAGS_model);
-  if (path.empty()) {
-    const char* env = std::getenv("HEARTH_MODEL");
-    path = env != nullptr && *env != '\0' ? env : kDefaultModel;
-  }
-  return path;
-}
 
 int Fail(std::string_view what, const absl::Status& status) {
   std::fprintf(stderr, "hearth: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
@@ -57,7 +48,7 @@ int RunGenerate() {
     return 2;
   }
   hearth::EngineConfig config;
-  config.model_path = ModelPath();
+  config.model_path = hearth_examples::ResolveModelPath(absl::GetFlag(FLAGS_model));
   config.threads = absl::GetFlag(FLAGS_threads);
   config.context_length = absl::GetFlag(FLAGS_ctx);
   absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config);
