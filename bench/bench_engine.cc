@@ -1,7 +1,6 @@
 // End-to-end prefill and decode throughput of the Engine on the real model.
 //   build/bench/bench_engine [--benchmark_filter=...]
 // Model: $HEARTH_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf (run from the repo root).
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>

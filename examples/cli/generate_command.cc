@@ -2,7 +2,6 @@
 #include "examples/cli/generate_command.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
