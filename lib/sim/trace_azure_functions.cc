@@ -138,6 +138,10 @@ absl::StatusOr<std::vector<TraceRequest>> ParseAzureFunctions(absl::string_view 
               [](const FunctionRow& a, const FunctionRow& b) { return a.line < b.line; });
   }
 
+  int64_t total = 0;
+  for (const FunctionRow& f : functions) total += volume(f);
+  if (total > kMaxGeneratedRequests) return TooManyRequests(path, static_cast<double>(total));
+
   const std::string model = DefaultModelName(path, options);
   std::vector<TraceRequest> requests;
   std::vector<double> offsets;

@@ -54,6 +54,13 @@ absl::StatusOr<TraceParser> ParserFor(TraceFormat format, absl::string_view path
 
 }  // namespace
 
+absl::Status TooManyRequests(absl::string_view path, double expected) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      path, ": would generate ", absl::SixDigits(expected), " requests, more than the ",
+      kMaxGeneratedRequests, " a replay holds; select fewer clients or functions, a time "
+      "window, or a lower rate scale"));
+}
+
 absl::Status CheckTraceOptions(const TraceOptions& options) {
   if (!std::isfinite(options.start_s) || options.start_s < 0) {
     return absl::InvalidArgumentError(

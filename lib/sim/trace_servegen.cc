@@ -248,7 +248,9 @@ absl::StatusOr<std::vector<ModelTokens>> ParseTokens(
     if (fields[4] != "21600") {
       return at.Error(absl::StrCat("window_len_s ", fields[4], " is not 21600"));
     }
-    absl::StatusOr<int> expected = ParseCount(fields[5], "expected_requests", at);
+    // A weight of the model's mixture, not a count to reproduce: the summary writes the
+    // largest ones rounded in scientific notation (e.g. 1.2212e+06).
+    absl::StatusOr<double> expected = ParseNonNegative(fields[5], "expected_requests", at);
     if (!expected.ok()) return expected.status();
     // Columns 7-9 and 11-13: p50, p90, p99 of input and of output tokens.
     static constexpr absl::string_view kNames[] = {
@@ -345,6 +347,10 @@ absl::StatusOr<std::vector<TraceRequest>> ParseServeGen(absl::string_view path,
           "the token summary ", *tokens_path, " has no requests of model '", name, "'"));
     }
   }
+
+  double expected = 0;
+  for (const RateWindow& w : *windows) expected += static_cast<double>(w.count) * o.rate_scale;
+  if (expected > kMaxGeneratedRequests) return TooManyRequests(path, expected);
 
   std::vector<TraceRequest> requests;
   for (const RateWindow& w : *windows) {

@@ -82,6 +82,16 @@ TEST(AzureFunctionsTraceTest, UniformSpreadIsSeeded) {
   EXPECT_NE(*a, *c);
 }
 
+// Hostile counts (2 x 2e9 here) are refused before allocating, not out of memory.
+TEST(AzureFunctionsTraceTest, RefusesMoreRequestsThanAReplayHolds) {
+  const std::string path = WriteScratchFile(
+      "functions_huge.csv",
+      "HashFunction,HashOwner,HashApp,minute_1,minute_2\nab,ab,ab,2000000000,2000000000\n");
+  absl::StatusOr<std::vector<TraceRequest>> trace = ReadAzureFunctionsTrace(path);
+  EXPECT_EQ(trace.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(trace.status().message(), HasSubstr(path));
+}
+
 TEST(AzureFunctionsTraceTest, TopFunctionsAndTokenSamples) {
   TraceOptions options;
   options.azure_functions.top_functions = 1;

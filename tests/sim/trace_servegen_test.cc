@@ -249,6 +249,32 @@ TEST(ServeGenTraceTest, RejectsTokenPercentilesOutOfOrder) {
   EXPECT_THAT(trace.status().message(), HasSubstr("input_tokens_p50"));
 }
 
+// The real summary writes its largest weights rounded in scientific notation (m-large,
+// line 694: 1.2212e+06); they are mixture weights, read as numbers.
+TEST(ServeGenTraceTest, ReadsExpectedRequestsInScientificNotation) {
+  const std::string tokens = WriteScratchFile(
+      "servegen_tokens_sci.csv",
+      "category,model,client_id,window_start_s,window_len_s,expected_requests,"
+      "input_tokens_mean,input_tokens_p50,input_tokens_p90,input_tokens_p99,"
+      "output_tokens_mean,output_tokens_p50,output_tokens_p90,output_tokens_p99,"
+      "reason_ratio_mean\n"
+      "reason,deepseek-r1,0,0,21600,1.2212e+06,5,5,6,9,5,5,6,7,0.5\n");
+  TraceOptions options = Exact({"deepseek-r1"});
+  options.servegen.tokens_path = tokens;
+  absl::StatusOr<std::vector<TraceRequest>> trace = ReadServeGenTrace(RatesFixture(), options);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  EXPECT_FALSE(trace->empty());
+}
+
+// Full volume is billions of requests: refused before allocating, not out of memory.
+TEST(ServeGenTraceTest, RefusesMoreRequestsThanAReplayHolds) {
+  TraceOptions options = Exact({"deepseek-r1"});
+  options.servegen.rate_scale = 1e9;
+  absl::StatusOr<std::vector<TraceRequest>> trace = ReadServeGenTrace(RatesFixture(), options);
+  EXPECT_EQ(trace.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(trace.status().message(), HasSubstr("rate scale"));
+}
+
 TEST(ServeGenTraceTest, NeedsATokenPathWhenTheNameGivesNone) {
   const std::string path =
       WriteScratchFile("servegen_elsewhere.csv", kRatesHeader + std::string(kGoodRow));
