@@ -144,6 +144,10 @@ struct TraceOptions {
   double start_s = 0;
   double end_s = std::numeric_limits<double>::infinity();
   uint64_t seed = 1;  // for the generating readers; same seed, same trace
+  // The generating readers (ServeGen, Azure Functions) fail with ResourceExhausted,
+  // before allocating, when the trace would hold more requests than this (> 0): about
+  // 130 bytes each, so the default is ~2.6 GB; full-volume ServeGen is billions.
+  int64_t max_generated_requests = 20'000'000;
   ServeGenOptions servegen;
   AzureFunctionsOptions azure_functions;
 };

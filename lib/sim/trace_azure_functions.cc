@@ -140,7 +140,9 @@ absl::StatusOr<std::vector<TraceRequest>> ParseAzureFunctions(absl::string_view 
 
   int64_t total = 0;
   for (const FunctionRow& f : functions) total += volume(f);
-  if (total > kMaxGeneratedRequests) return TooManyRequests(path, static_cast<double>(total));
+  if (total > options.max_generated_requests) {
+    return TooManyRequests(path, static_cast<double>(total), options);
+  }
 
   const std::string model = DefaultModelName(path, options);
   std::vector<TraceRequest> requests;

@@ -46,12 +46,10 @@ absl::StatusOr<std::vector<TraceRequest>> ReadWith(TraceParser parse, absl::stri
 absl::StatusOr<std::vector<TraceRequest>> FinishTrace(std::vector<TraceRequest> requests,
                                                       const TraceOptions& options);
 
-// The most requests a generating reader (ServeGen, Azure Functions) makes at once, about
-// 2-3 GB of TraceRequests: beyond it the reader fails with ResourceExhausted before
-// allocating, rather than running out of memory (full-volume ServeGen is billions).
-inline constexpr int64_t kMaxGeneratedRequests = 20'000'000;
-// ResourceExhausted naming `path`, the `expected` count and how to cut it.
-absl::Status TooManyRequests(absl::string_view path, double expected);
+// ResourceExhausted naming `path`, the `expected` count, the options' limit and how to
+// cut the trace down.
+absl::Status TooManyRequests(absl::string_view path, double expected,
+                             const TraceOptions& options);
 
 // The name a request of a nameless format gets: options.model, else the file's stem.
 std::string DefaultModelName(absl::string_view path, const TraceOptions& options);

@@ -54,11 +54,12 @@ absl::StatusOr<TraceParser> ParserFor(TraceFormat format, absl::string_view path
 
 }  // namespace
 
-absl::Status TooManyRequests(absl::string_view path, double expected) {
+absl::Status TooManyRequests(absl::string_view path, double expected,
+                             const TraceOptions& options) {
   return absl::ResourceExhaustedError(absl::StrCat(
-      path, ": would generate ", absl::SixDigits(expected), " requests, more than the ",
-      kMaxGeneratedRequests, " a replay holds; select fewer clients or functions, a time "
-      "window, or a lower rate scale"));
+      path, ": would generate ", absl::SixDigits(expected), " requests, more than "
+      "TraceOptions::max_generated_requests = ", options.max_generated_requests,
+      "; select fewer clients or functions, a time window, or a lower rate scale"));
 }
 
 absl::Status CheckTraceOptions(const TraceOptions& options) {
@@ -71,6 +72,10 @@ absl::Status CheckTraceOptions(const TraceOptions& options) {
                                                    " is not after start_s ", options.start_s));
   }
   if (options.tenant.empty()) return absl::InvalidArgumentError("TraceOptions::tenant is empty");
+  if (options.max_generated_requests <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("TraceOptions::max_generated_requests ",
+                                                   options.max_generated_requests, " is not > 0"));
+  }
   return absl::OkStatus();
 }
 

@@ -350,7 +350,9 @@ absl::StatusOr<std::vector<TraceRequest>> ParseServeGen(absl::string_view path,
 
   double expected = 0;
   for (const RateWindow& w : *windows) expected += static_cast<double>(w.count) * o.rate_scale;
-  if (expected > kMaxGeneratedRequests) return TooManyRequests(path, expected);
+  if (expected > static_cast<double>(options.max_generated_requests)) {
+    return TooManyRequests(path, expected, options);
+  }
 
   std::vector<TraceRequest> requests;
   for (const RateWindow& w : *windows) {
