@@ -1,0 +1,337 @@
+// The C ABI (include/hearth/c_api.h): convert, call, map the status. Every entry point
+// catches everything, so no C++ exception crosses into a C caller.
+#include "hearth/c_api.h"
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "hearth/engine.h"
+
+struct hearth_engine {
+  std::unique_ptr<hearth::Engine> engine;
+};
+
+struct hearth_result {
+  hearth::GenerateResult result;
+  std::string finish_reason;
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+int Fail(const absl::Status& status) {
+  last_error = std::string(status.message());
+  return static_cast<int>(status.code());
+}
+
+int Fail(hearth_status code, std::string message) {
+  last_error = std::move(message);
+  return code;
+}
+
+// Runs `body` (returning a hearth_status), turning any exception into HEARTH_INTERNAL or
+// HEARTH_RESOURCE_EXHAUSTED.
+template <typename Body>
+int Guard(Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Fail(HEARTH_RESOURCE_EXHAUSTED, "out of memory");
+  } catch (const std::exception& e) {
+    return Fail(HEARTH_INTERNAL, absl::StrCat("internal error: ", e.what()));
+  } catch (...) {
+    return Fail(HEARTH_INTERNAL, "internal error");
+  }
+}
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if ((b & 0xE0) == 0xC0) {
+      n = 1, cp = b & 0x1F;
+    } else if ((b & 0xF0) == 0xE0) {
+      n = 2, cp = b & 0x0F;
+    } else if ((b & 0xF8) == 0xF0) {
+      n = 3, cp = b & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (size_t k = 1; k <= n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// A caller's string: NULL is an error, invalid UTF-8 too; `what` names the field.
+absl::Status CheckText(const char* text, const std::string& what) {
+  if (text == nullptr) return absl::InvalidArgumentError(absl::StrCat(what, " is NULL"));
+  if (!IsValidUtf8(text)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSize(uint32_t given, size_t expected, const std::string& what) {
+  if (given != expected) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ".struct_size is ", given,
+                                                   ", this library expects ", expected,
+                                                   " (call ", what, "_init)"));
+  }
+  return absl::OkStatus();
+}
+
+// The C request as a GenerateRequest; every string checked.
+absl::StatusOr<hearth::GenerateRequest> ToRequest(const hearth_request* r) {
+  if (r == nullptr) return absl::InvalidArgumentError("request is NULL");
+  if (absl::Status s = CheckSize(r->struct_size, sizeof(hearth_request), "hearth_request");
+      !s.ok()) {
+    return s;
+  }
+  hearth::GenerateRequest out;
+  if (r->prompt != nullptr) {
+    if (absl::Status s = CheckText(r->prompt, "prompt"); !s.ok()) return s;
+    out.prompt = r->prompt;
+  }
+  if (r->n_messages > 0 && (r->message_roles == nullptr || r->message_contents == nullptr)) {
+    return absl::InvalidArgumentError("n_messages > 0 but message_roles or contents is NULL");
+  }
+  for (size_t i = 0; i < r->n_messages; ++i) {
+    const std::string at = absl::StrCat("messages[", i, "]");
+    if (absl::Status s = CheckText(r->message_roles[i], at + ".role"); !s.ok()) return s;
+    if (absl::Status s = CheckText(r->message_contents[i], at + ".content"); !s.ok()) return s;
+    out.messages.push_back({r->message_roles[i], r->message_contents[i]});
+  }
+  if (r->n_stop > 0 && r->stop == nullptr) {
+    return absl::InvalidArgumentError("n_stop > 0 but stop is NULL");
+  }
+  for (size_t i = 0; i < r->n_stop; ++i) {
+    if (absl::Status s = CheckText(r->stop[i], absl::StrCat("stop[", i, "]")); !s.ok()) return s;
+    out.stop.push_back(r->stop[i]);
+  }
+  out.max_tokens = r->max_tokens;
+  out.sampling.temperature = r->temperature;
+  out.sampling.top_k = r->top_k;
+  out.sampling.top_p = r->top_p;
+  out.sampling.min_p = r->min_p;
+  out.sampling.repetition_penalty = r->repetition_penalty;
+  out.sampling.seed = r->seed;
+  out.priority = r->priority;
+  out.ignore_eos = r->ignore_eos != 0;
+  if (!(r->timeout_s >= 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("timeout_s ", r->timeout_s, " is not >= 0"));
+  }
+  if (r->timeout_s > 0) out.deadline = absl::Now() + absl::Seconds(r->timeout_s);
+  return out;
+}
+
+hearth::TokenCallback ToCallback(hearth_token_callback on_token, void* user_data) {
+  if (on_token == nullptr) return {};
+  return [on_token, user_data](std::string_view piece) {
+    return on_token(piece.data(), piece.size(), user_data) == 0;
+  };
+}
+
+int Deliver(absl::StatusOr<hearth::GenerateResult> result, hearth_result** out) {
+  if (!result.ok()) return Fail(result.status());
+  auto* r = new hearth_result{*std::move(result), ""};
+  r->finish_reason = std::string(hearth::FinishReasonName(r->result.finish_reason));
+  *out = r;
+  return HEARTH_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+uint32_t hearth_version(void) { return HEARTH_VERSION_NUMBER; }
+
+const char* hearth_version_string(void) { return "0.1.0"; }
+
+const char* hearth_last_error(void) { return last_error.c_str(); }
+
+const char* hearth_status_name(int status) {
+  static constexpr const char* kNames[] = {
+      "ok",        "cancelled",        "unknown",           "invalid_argument",
+      "deadline_exceeded", "not_found", "already_exists",   "permission_denied",
+      "resource_exhausted", "failed_precondition", "aborted", "out_of_range",
+      "unimplemented", "internal",     "unavailable",       "data_loss",
+      "unauthenticated"};
+  if (status < 0 || status > HEARTH_UNAUTHENTICATED) return "unknown";
+  return kNames[status];
+}
+
+void hearth_engine_params_init(hearth_engine_params* params) {
+  if (params == nullptr) return;
+  std::memset(params, 0, sizeof(*params));
+  params->struct_size = sizeof(hearth_engine_params);
+  params->prefix_caching = 1;
+}
+
+int hearth_engine_create(const hearth_engine_params* params, hearth_engine** out) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
+    *out = nullptr;
+    if (params == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "params is NULL");
+    if (absl::Status s =
+            CheckSize(params->struct_size, sizeof(hearth_engine_params), "hearth_engine_params");
+        !s.ok()) {
+      return Fail(s);
+    }
+    if (absl::Status s = CheckText(params->model_path, "model_path"); !s.ok()) return Fail(s);
+    hearth::EngineConfig config;
+    config.model_path = params->model_path;
+    config.threads = params->threads;
+    config.context_length = params->context_length;
+    config.kv_cache_bytes = params->kv_cache_bytes;
+    if (params->max_batch_tokens != 0) config.max_batch_tokens = params->max_batch_tokens;
+    if (params->max_sequences != 0) config.max_sequences = params->max_sequences;
+    config.prefix_caching = params->prefix_caching != 0;
+    absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config);
+    if (!engine.ok()) return Fail(engine.status());
+    *out = new hearth_engine{*std::move(engine)};
+    return static_cast<int>(HEARTH_OK);
+  });
+}
+
+void hearth_engine_destroy(hearth_engine* engine) {
+  Guard([&] {
+    delete engine;
+    return static_cast<int>(HEARTH_OK);
+  });
+}
+
+void hearth_request_init(hearth_request* request) {
+  if (request == nullptr) return;
+  std::memset(request, 0, sizeof(*request));
+  const hearth::GenerateRequest defaults;
+  request->struct_size = sizeof(hearth_request);
+  request->max_tokens = defaults.max_tokens;
+  request->temperature = defaults.sampling.temperature;
+  request->top_k = defaults.sampling.top_k;
+  request->top_p = defaults.sampling.top_p;
+  request->min_p = defaults.sampling.min_p;
+  request->repetition_penalty = defaults.sampling.repetition_penalty;
+  request->seed = defaults.sampling.seed;
+  request->priority = defaults.priority;
+}
+
+int hearth_engine_generate(hearth_engine* engine, const hearth_request* request,
+                           hearth_token_callback on_token, void* user_data,
+                           hearth_result** out) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
+    *out = nullptr;
+    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    absl::StatusOr<hearth::GenerateRequest> r = ToRequest(request);
+    if (!r.ok()) return Fail(r.status());
+    return Deliver(engine->engine->Generate(*r, ToCallback(on_token, user_data)), out);
+  });
+}
+
+int hearth_engine_submit(hearth_engine* engine, const hearth_request* request,
+                         hearth_token_callback on_token, void* user_data, uint64_t* id) {
+  return Guard([&] {
+    if (id == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "id is NULL");
+    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    absl::StatusOr<hearth::GenerateRequest> r = ToRequest(request);
+    if (!r.ok()) return Fail(r.status());
+    absl::StatusOr<hearth::RequestId> submitted =
+        engine->engine->Submit(*std::move(r), ToCallback(on_token, user_data));
+    if (!submitted.ok()) return Fail(submitted.status());
+    *id = *submitted;
+    return static_cast<int>(HEARTH_OK);
+  });
+}
+
+int hearth_engine_cancel(hearth_engine* engine, uint64_t id) {
+  return Guard([&] {
+    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    absl::Status s = engine->engine->Cancel(id);
+    return s.ok() ? static_cast<int>(HEARTH_OK) : Fail(s);
+  });
+}
+
+int hearth_engine_wait(hearth_engine* engine, uint64_t id, hearth_result** out) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
+    *out = nullptr;
+    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    return Deliver(engine->engine->Wait(id), out);
+  });
+}
+
+const char* hearth_result_text(const hearth_result* result) {
+  return result == nullptr ? "" : result->result.text.c_str();
+}
+
+const char* hearth_result_finish_reason(const hearth_result* result) {
+  return result == nullptr ? "" : result->finish_reason.c_str();
+}
+
+int32_t hearth_result_prompt_tokens(const hearth_result* result) {
+  return result == nullptr ? 0 : result->result.prompt_tokens;
+}
+
+int32_t hearth_result_completion_tokens(const hearth_result* result) {
+  return result == nullptr ? 0 : result->result.completion_tokens;
+}
+
+double hearth_result_first_token_ms(const hearth_result* result) {
+  return result == nullptr ? 0 : result->result.timings.first_token_ms;
+}
+
+void hearth_result_destroy(hearth_result* result) { delete result; }
+
+int hearth_engine_get_metrics(const hearth_engine* engine, hearth_engine_metrics* out) {
+  return Guard([&] {
+    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
+    if (absl::Status s =
+            CheckSize(out->struct_size, sizeof(hearth_engine_metrics), "hearth_engine_metrics");
+        !s.ok()) {
+      return Fail(s);
+    }
+    const hearth::EngineMetrics m = engine->engine->metrics();
+    out->waiting = m.waiting;
+    out->running = m.running;
+    out->kv_blocks_total = m.kv_blocks_total;
+    out->kv_blocks_used = m.kv_blocks_used;
+    out->kv_blocks_free = m.kv_blocks_free;
+    out->requests_submitted = m.requests_submitted;
+    out->requests_finished = m.requests_finished;
+    out->generated_tokens = m.generated_tokens;
+    out->generated_tokens_per_s = m.generated_tokens_per_s;
+    out->prefix_cache_hit_rate = m.prefix_cache_hit_rate;
+    out->time_to_first_token_p50_ms = m.time_to_first_token_ms.Quantile(0.5);
+    out->time_to_first_token_p99_ms = m.time_to_first_token_ms.Quantile(0.99);
+    out->inter_token_latency_p50_ms = m.inter_token_latency_ms.Quantile(0.5);
+    out->inter_token_latency_p99_ms = m.inter_token_latency_ms.Quantile(0.99);
+    return static_cast<int>(HEARTH_OK);
+  });
+}
+
+}  // extern "C"
