@@ -88,7 +88,8 @@ struct TokenCounts {
 // idle periods at a size a simulation replays in seconds. rate_scale = 1 reproduces the
 // exact per-window counts.
 struct ServeGenOptions {
-  // Any of "m-large", "m-mid", "m-small" (14 days), "deepseek-r1", "mm-image" (1 day).
+  // Any of "m-large", "m-mid", "m-small" (14 days), "deepseek-r1", "mm-image" (1 day);
+  // data/traces keeps the rows of the last two only (see its README).
   std::vector<std::string> models = {"deepseek-r1"};
   std::vector<int64_t> client_ids;  // empty: every client of the selected models
   // > 0: keep the top_clients clients of each model with the most requests inside
