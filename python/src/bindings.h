@@ -1,0 +1,14 @@
+// The parts of the `hearth._hearth` extension module, one per C++ object; module.cc
+// calls each in turn.
+#ifndef HEARTH_PYTHON_BINDINGS_H_
+#define HEARTH_PYTHON_BINDINGS_H_
+
+#include <pybind11/pybind11.h>
+
+namespace hearth::python {
+
+void BindEngine(pybind11::module_& module);
+
+}  // namespace hearth::python
+
+#endif  // HEARTH_PYTHON_BINDINGS_H_
