@@ -1,110 +1,24 @@
-// The C ABI (include/hearth/c_api.h): convert, call, map the status. Every entry point
-// catches everything, so no C++ exception crosses into a C caller.
-#include "hearth/c_api.h"
-
+// The C ABI's Engine part (include/hearth/c_api.h): convert, call, map the status. Every
+// entry point catches everything, so no C++ exception crosses into a C caller.
 #include <cstring>
-#include <exception>
 #include <memory>
-#include <new>
 #include <string>
-#include <string_view>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "c_api_internal.h"
+#include "hearth/c_api.h"
 #include "hearth/engine.h"
-
-struct hearth_engine {
-  std::unique_ptr<hearth::Engine> engine;
-};
 
 struct hearth_result {
   hearth::GenerateResult result;
   std::string finish_reason;
 };
 
-namespace {
+namespace hearth_capi {
 
-thread_local std::string last_error;
-
-int Fail(const absl::Status& status) {
-  last_error = std::string(status.message());
-  return static_cast<int>(status.code());
-}
-
-int Fail(hearth_status code, std::string message) {
-  last_error = std::move(message);
-  return code;
-}
-
-// Runs `body` (returning a hearth_status), turning any exception into HEARTH_INTERNAL or
-// HEARTH_RESOURCE_EXHAUSTED.
-template <typename Body>
-int Guard(Body&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Fail(HEARTH_RESOURCE_EXHAUSTED, "out of memory");
-  } catch (const std::exception& e) {
-    return Fail(HEARTH_INTERNAL, absl::StrCat("internal error: ", e.what()));
-  } catch (...) {
-    return Fail(HEARTH_INTERNAL, "internal error");
-  }
-}
-
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    uint32_t cp = 0;
-    if (b < 0x80) {
-      ++i;
-      continue;
-    } else if ((b & 0xE0) == 0xC0) {
-      n = 1, cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      n = 2, cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      n = 3, cp = b & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (size_t k = 1; k <= n; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-// A caller's string: NULL is an error, invalid UTF-8 too; `what` names the field.
-absl::Status CheckText(const char* text, const std::string& what) {
-  if (text == nullptr) return absl::InvalidArgumentError(absl::StrCat(what, " is NULL"));
-  if (!IsValidUtf8(text)) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckSize(uint32_t given, size_t expected, const std::string& what) {
-  if (given != expected) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ".struct_size is ", given,
-                                                   ", this library expects ", expected,
-                                                   " (call ", what, "_init)"));
-  }
-  return absl::OkStatus();
-}
-
-// The C request as a GenerateRequest; every string checked.
 absl::StatusOr<hearth::GenerateRequest> ToRequest(const hearth_request* r) {
   if (r == nullptr) return absl::InvalidArgumentError("request is NULL");
   if (absl::Status s = CheckSize(r->struct_size, sizeof(hearth_request), "hearth_request");
@@ -148,6 +62,27 @@ absl::StatusOr<hearth::GenerateRequest> ToRequest(const hearth_request* r) {
   return out;
 }
 
+absl::StatusOr<hearth::EngineConfig> ToEngineConfig(const hearth_engine_params* params) {
+  if (params == nullptr) return absl::InvalidArgumentError("params is NULL");
+  if (absl::Status s =
+          CheckSize(params->struct_size, sizeof(hearth_engine_params), "hearth_engine_params");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckText(params->model_path, "model_path"); !s.ok()) return s;
+  hearth::EngineConfig config;
+  config.model_path = params->model_path;
+  config.threads = params->threads;
+  config.context_length = params->context_length;
+  config.kv_cache_bytes = params->kv_cache_bytes;
+  if (params->max_batch_tokens != 0) config.max_batch_tokens = params->max_batch_tokens;
+  if (params->max_sequences != 0) config.max_sequences = params->max_sequences;
+  config.prefix_caching = params->prefix_caching != 0;
+  return config;
+}
+
+namespace {
+
 hearth::TokenCallback ToCallback(hearth_token_callback on_token, void* user_data) {
   if (on_token == nullptr) return {};
   return [on_token, user_data](std::string_view piece) {
@@ -164,25 +99,16 @@ int Deliver(absl::StatusOr<hearth::GenerateResult> result, hearth_result** out) 
 }
 
 }  // namespace
+}  // namespace hearth_capi
+
+using hearth_capi::CheckSize;
+using hearth_capi::Deliver;
+using hearth_capi::Fail;
+using hearth_capi::Guard;
+using hearth_capi::ToCallback;
+using hearth_capi::ToRequest;
 
 extern "C" {
-
-uint32_t hearth_version(void) { return HEARTH_VERSION_NUMBER; }
-
-const char* hearth_version_string(void) { return "0.1.0"; }
-
-const char* hearth_last_error(void) { return last_error.c_str(); }
-
-const char* hearth_status_name(int status) {
-  static constexpr const char* kNames[] = {
-      "ok",        "cancelled",        "unknown",           "invalid_argument",
-      "deadline_exceeded", "not_found", "already_exists",   "permission_denied",
-      "resource_exhausted", "failed_precondition", "aborted", "out_of_range",
-      "unimplemented", "internal",     "unavailable",       "data_loss",
-      "unauthenticated"};
-  if (status < 0 || status > HEARTH_UNAUTHENTICATED) return "unknown";
-  return kNames[status];
-}
 
 void hearth_engine_params_init(hearth_engine_params* params) {
   if (params == nullptr) return;
@@ -195,31 +121,20 @@ int hearth_engine_create(const hearth_engine_params* params, hearth_engine** out
   return Guard([&] {
     if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
-    if (params == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "params is NULL");
-    if (absl::Status s =
-            CheckSize(params->struct_size, sizeof(hearth_engine_params), "hearth_engine_params");
-        !s.ok()) {
-      return Fail(s);
-    }
-    if (absl::Status s = CheckText(params->model_path, "model_path"); !s.ok()) return Fail(s);
-    hearth::EngineConfig config;
-    config.model_path = params->model_path;
-    config.threads = params->threads;
-    config.context_length = params->context_length;
-    config.kv_cache_bytes = params->kv_cache_bytes;
-    if (params->max_batch_tokens != 0) config.max_batch_tokens = params->max_batch_tokens;
-    if (params->max_sequences != 0) config.max_sequences = params->max_sequences;
-    config.prefix_caching = params->prefix_caching != 0;
-    absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config);
+    absl::StatusOr<hearth::EngineConfig> config = hearth_capi::ToEngineConfig(params);
+    if (!config.ok()) return Fail(config.status());
+    absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(*config);
     if (!engine.ok()) return Fail(engine.status());
-    *out = new hearth_engine{*std::move(engine)};
+    auto* handle = new hearth_engine{*std::move(engine)};
+    handle->engine = handle->owned.get();
+    *out = handle;
     return static_cast<int>(HEARTH_OK);
   });
 }
 
 void hearth_engine_destroy(hearth_engine* engine) {
   Guard([&] {
-    delete engine;
+    if (engine != nullptr && engine->owned != nullptr) delete engine;
     return static_cast<int>(HEARTH_OK);
   });
 }

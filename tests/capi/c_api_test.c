@@ -2,20 +2,7 @@
  * streaming callback, cancellation from the callback, submit / wait / cancel, metrics,
  * and NULL, wrong-size and invalid-UTF-8 inputs. Runs the real tiny model
  * (tests/data/models/stories260K.gguf). Exits non-zero on the first failed check. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "hearth/c_api.h"
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, \
-              __LINE__, #cond, hearth_last_error());                         \
-      exit(1);                                                               \
-    }                                                                        \
-  } while (0)
+#include "check.h"
 
 typedef struct {
   char text[4096];

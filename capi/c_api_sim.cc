@@ -1,0 +1,255 @@
+// The C ABI's simulator: `hearth simulate` for one policy preset, from files, with the
+// report kept in a handle (figures in a struct, the whole summary as JSON).
+//
+// Trace loading and the base configuration follow examples/cli/simulate_command.cc, the
+// CLI being an example rather than a library part the C API could call.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "c_api_internal.h"
+#include "hearth/c_api.h"
+#include "hearth/policy_presets.h"
+#include "hearth/replica_profile.h"
+#include "hearth/simulator.h"
+#include "hearth/trace.h"
+
+struct hearth_sim_report {
+  hearth::SimulationResult result;
+  std::string json;  // SimulationJson(result)
+};
+
+namespace hearth_capi {
+namespace {
+
+absl::StatusOr<std::vector<hearth::TraceRequest>> LoadTraces(const hearth_sim_params& p) {
+  if (p.n_traces == 0 || p.traces == nullptr) {
+    return absl::InvalidArgumentError("traces is NULL or n_traces is 0");
+  }
+  std::vector<std::vector<hearth::TraceRequest>> traces;
+  std::vector<hearth::OverlayInput> inputs;
+  traces.reserve(p.n_traces);  // inputs point into it
+  for (size_t i = 0; i < p.n_traces; ++i) {
+    if (absl::Status s = CheckText(p.traces[i], absl::StrCat("traces[", i, "]")); !s.ok()) {
+      return s;
+    }
+    std::vector<std::string> parts = absl::StrSplit(p.traces[i], absl::MaxSplits('=', 1));
+    hearth::TraceOptions options;
+    options.seed = p.seed;
+    if (parts.size() == 2) options.model = parts[1];
+    options.servegen.rate_scale = p.servegen_rate_scale;
+    options.servegen.top_clients = p.top;
+    options.azure_functions.top_functions = p.top;
+    absl::StatusOr<std::vector<hearth::TraceRequest>> trace = hearth::ReadTrace(parts[0], options);
+    if (!trace.ok()) return trace.status();
+    traces.push_back(*std::move(trace));
+    inputs.push_back({traces.back(), "", ""});
+  }
+  absl::StatusOr<std::vector<hearth::TraceRequest>> merged = hearth::Overlay(inputs);
+  if (merged.ok() && (p.start_s != 0 || p.end_s != 0)) {
+    merged = hearth::SelectWindow(
+        *merged, p.start_s, p.end_s > 0 ? p.end_s : std::numeric_limits<double>::infinity());
+  }
+  if (merged.ok() && p.sample != 1.0) merged = hearth::Sample(*merged, p.sample, p.seed);
+  if (merged.ok() && p.time_scale != 1.0) merged = hearth::ScaleTime(*merged, p.time_scale);
+  if (merged.ok() && merged->empty()) {
+    return absl::InvalidArgumentError("the traces hold no request in the window replayed");
+  }
+  return merged;
+}
+
+absl::StatusOr<hearth::SimulationConfig> BaseConfig(const hearth_sim_params& p,
+                                                    const std::vector<hearth::TraceRequest>& trace) {
+  absl::StatusOr<hearth::ReplicaProfile> profile = hearth::ReplicaProfile::Load(p.profile_path);
+  if (profile.ok() && p.speedup != 1.0) profile = profile->Scaled(p.speedup);
+  if (!profile.ok()) return profile.status();
+  hearth::SimulationConfig config;
+  std::vector<std::string> models;
+  for (const hearth::TraceRequest& r : trace) {
+    if (std::find(models.begin(), models.end(), r.model) == models.end()) {
+      models.push_back(r.model);
+    }
+  }
+  for (const std::string& model : models) config.models.push_back({model, *profile});
+  config.max_instances = p.max_instances;
+  config.max_replicas = p.max_replicas;
+  config.price_catalog_path = p.catalog_path;
+  config.offering = p.offering;
+  config.always_on_offering = p.always_on_offering;
+  config.seed = p.seed;
+  struct {
+    double seconds;
+    const char* what;
+    absl::Duration* field;
+  } durations[] = {{p.provisioning_overhead_s, "provisioning_overhead_s",
+                    &config.provisioning_overhead},
+                   {p.slo_ttft_s, "slo_ttft_s", &config.slo_ttft},
+                   {p.max_queue_wait_s, "max_queue_wait_s", &config.max_queue_wait}};
+  for (const auto& d : durations) {
+    absl::StatusOr<absl::Duration> value = ToDuration(d.seconds, d.what);
+    if (!value.ok()) return value.status();
+    *d.field = *value;
+  }
+  return config;
+}
+
+absl::Status CheckParams(const hearth_sim_params& p) {
+  for (const auto& [text, what] : {std::pair{p.policy, "policy"},
+                                   {p.profile_path, "profile_path"},
+                                   {p.catalog_path, "catalog_path"},
+                                   {p.offering, "offering"},
+                                   {p.always_on_offering, "always_on_offering"}}) {
+    if (absl::Status s = CheckText(text, what); !s.ok()) return s;
+  }
+  // Before the traces are read and the replicas sized, which take the most time.
+  const std::vector<std::string>& presets = hearth::PolicyPresetNames();
+  if (std::find(presets.begin(), presets.end(), p.policy) == presets.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown policy preset '", p.policy,
+                                                   "' (known: ", absl::StrJoin(presets, ", "),
+                                                   ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<hearth::SimulationResult> Run(const hearth_sim_params& p) {
+  if (absl::Status s = CheckParams(p); !s.ok()) return s;
+  absl::StatusOr<std::vector<hearth::TraceRequest>> trace = LoadTraces(p);
+  if (!trace.ok()) return trace.status();
+  absl::StatusOr<hearth::SimulationConfig> config = BaseConfig(p, *trace);
+  if (!config.ok()) return config.status();
+  absl::StatusOr<hearth::ModelSizings> sizings = hearth::SizeModels(*config, *trace);
+  if (!sizings.ok()) return sizings.status();
+  if (absl::Status s = hearth::ApplyPolicyPreset(p.policy, *sizings, &*config); !s.ok()) return s;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<hearth::SimulationResult> result = hearth::Simulate(*config, *trace);
+  if (result.ok()) result->wall_s = absl::ToDoubleSeconds(absl::Now() - start);
+  return result;
+}
+
+void CopyTotals(const hearth::SimulationTotals& t, hearth_sim_summary* out) {
+  out->requests = t.requests;
+  out->served = t.served;
+  out->rejected = t.rejected_total();
+  const auto rejected = [&t](hearth::RejectReason reason) {
+    return t.rejected[static_cast<int>(reason)];
+  };
+  out->rejected_queue_timeout = rejected(hearth::RejectReason::kQueueTimeout);
+  out->rejected_prompt_too_long = rejected(hearth::RejectReason::kPromptTooLong);
+  out->rejected_provisioner_error = rejected(hearth::RejectReason::kProvisionerError);
+  out->rejected_pool_error = rejected(hearth::RejectReason::kPoolError);
+  out->rejected_empty_prompt = rejected(hearth::RejectReason::kEmptyPrompt);
+  out->truncated = t.truncated;
+  out->cold_starts = t.cold_starts;
+  out->cold_start_rate = t.cold_start_rate;
+  out->ttft_p50_s = t.ttft_p50_s;
+  out->ttft_p99_s = t.ttft_p99_s;
+  out->e2e_p50_s = t.e2e_p50_s;
+  out->e2e_p95_s = t.e2e_p95_s;
+  out->e2e_p99_s = t.e2e_p99_s;
+  out->slo_met = t.slo_met;
+  out->slo_attainment = t.slo_attainment;
+  out->prompt_tokens = t.prompt_tokens;
+  out->output_tokens = t.output_tokens;
+  out->instances_started = t.instances_started;
+  out->instance_seconds = t.instance_seconds;
+  out->idle_instance_seconds = t.idle_instance_seconds;
+  out->cost = t.cost;
+  out->cost_per_1k_requests = t.cost_per_1k_requests;
+}
+
+}  // namespace
+}  // namespace hearth_capi
+
+using hearth_capi::CheckNotNull;
+using hearth_capi::CheckSize;
+using hearth_capi::Fail;
+using hearth_capi::Guard;
+
+extern "C" {
+
+void hearth_sim_params_init(hearth_sim_params* params) {
+  if (params == nullptr) return;
+  std::memset(params, 0, sizeof(*params));
+  const hearth::SimulationConfig defaults;
+  params->struct_size = sizeof(hearth_sim_params);
+  params->policy = "hearth";
+  // The CLI's defaults (examples/cli/simulate_command.cc), not SimulationConfig's: the
+  // figures `hearth simulate` and the policy comparison report.
+  params->offering = "gcp-cloud-run-2vcpu-instance";
+  params->always_on_offering = "aws-ec2-m7g.large";
+  params->speedup = 1;
+  params->sample = 1;
+  params->time_scale = 1;
+  params->slo_ttft_s = absl::ToDoubleSeconds(defaults.slo_ttft);
+  params->max_queue_wait_s = absl::ToDoubleSeconds(defaults.max_queue_wait);
+  params->max_instances = 256;
+  params->max_replicas = 256;
+  params->servegen_rate_scale = hearth::ServeGenOptions{}.rate_scale;
+  params->seed = defaults.seed;
+}
+
+int hearth_simulate(const hearth_sim_params* params, hearth_sim_report** out) {
+  return Guard([&] {
+    HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
+    *out = nullptr;
+    HEARTH_CAPI_CHECK(CheckNotNull(params, "params"));
+    HEARTH_CAPI_CHECK(
+        CheckSize(params->struct_size, sizeof(hearth_sim_params), "hearth_sim_params"));
+    absl::StatusOr<hearth::SimulationResult> result = hearth_capi::Run(*params);
+    if (!result.ok()) return Fail(result.status());
+    auto* report = new hearth_sim_report{*std::move(result), ""};
+    report->json = hearth::SimulationJson(report->result);
+    *out = report;
+    return static_cast<int>(HEARTH_OK);
+  });
+}
+
+void hearth_sim_report_destroy(hearth_sim_report* report) { delete report; }
+
+int hearth_sim_report_get_summary(const hearth_sim_report* report, const char* model,
+                                  hearth_sim_summary* out) {
+  return Guard([&] {
+    HEARTH_CAPI_CHECK(CheckNotNull(report, "report"));
+    HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
+    HEARTH_CAPI_CHECK(
+        CheckSize(out->struct_size, sizeof(hearth_sim_summary), "hearth_sim_summary"));
+    if (model == nullptr) {
+      hearth_capi::CopyTotals(report->result.overall, out);
+      return static_cast<int>(HEARTH_OK);
+    }
+    HEARTH_CAPI_CHECK(hearth_capi::CheckText(model, "model"));
+    auto it = report->result.models.find(model);
+    if (it == report->result.models.end()) {
+      return Fail(HEARTH_NOT_FOUND, absl::StrCat("the simulation has no model '", model, "'"));
+    }
+    hearth_capi::CopyTotals(it->second, out);
+    return static_cast<int>(HEARTH_OK);
+  });
+}
+
+double hearth_sim_report_duration_s(const hearth_sim_report* report) {
+  return report == nullptr ? 0 : report->result.duration_s;
+}
+
+double hearth_sim_report_wall_s(const hearth_sim_report* report) {
+  return report == nullptr ? 0 : report->result.wall_s;
+}
+
+uint64_t hearth_sim_report_events(const hearth_sim_report* report) {
+  return report == nullptr ? 0 : report->result.events;
+}
+
+const char* hearth_sim_report_json(const hearth_sim_report* report) {
+  return report == nullptr ? "" : report->json.c_str();
+}
+
+}  // extern "C"
