@@ -1,5 +1,6 @@
 // The C ABI's CostOptimizer part: the catalog's offerings and prices, the ledger's
 // figures, the router and the response cache, in plain C structs.
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -48,12 +49,15 @@ void CopyOffering(const hearth_cost& cost, size_t index, hearth_offering* out) {
   out->source = o.source.c_str();
   out->vcpus = o.resources.vcpus;
   out->memory_gib = o.resources.memory_gib;
+  out->accelerator = o.resources.accelerator.c_str();
   out->accelerator_count = o.resources.accelerator_count;
   out->price_per_second = o.PricePerSecond();
   out->per_request = o.per_request;
   out->billing_granularity_s = absl::ToDoubleSeconds(o.billing_granularity);
   out->minimum_billed_s = absl::ToDoubleSeconds(o.minimum_billed);
   out->hourly = o.hourly;
+  out->term_s = absl::ToDoubleSeconds(o.term);
+  out->interruption_rate_per_hour = o.interruption_rate_per_hour.value_or(std::nan(""));
 }
 
 // The index of `name` in the catalog, or NotFound listing the known names.

@@ -161,6 +161,7 @@ void CopyTotals(const hearth::SimulationTotals& t, hearth_sim_summary* out) {
   out->output_tokens = t.output_tokens;
   out->instances_started = t.instances_started;
   out->instance_seconds = t.instance_seconds;
+  out->loaded_instance_seconds = t.loaded_instance_seconds;
   out->idle_instance_seconds = t.idle_instance_seconds;
   out->cost = t.cost;
   out->cost_per_1k_requests = t.cost_per_1k_requests;

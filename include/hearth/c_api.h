@@ -511,12 +511,16 @@ typedef struct hearth_offering {
   const char* source;        /* URL of the price list */
   double vcpus;
   double memory_gib;
+  const char* accelerator;   /* "" for CPU-only shapes */
   int32_t accelerator_count;
   double price_per_second;   /* of the whole shape */
   double per_request;        /* fee, serverless only */
   double billing_granularity_s;
   double minimum_billed_s;
   double hourly;             /* the hourly kinds */
+  double term_s;             /* reserved: the commitment; else 0 */
+  double interruption_rate_per_hour;  /* spot: expected interruptions per instance-hour;
+                                         NAN where unpublished or not spot */
 } hearth_offering;
 
 /* The catalog's offerings in file order: *count, then each by index (HEARTH_OUT_OF_RANGE
@@ -762,6 +766,7 @@ typedef struct hearth_sim_summary {
   int64_t output_tokens;
   int64_t instances_started;
   double instance_seconds;      /* billed: start to unloaded */
+  double loaded_instance_seconds;  /* loaded to unloaded */
   double idle_instance_seconds;
   double cost;                  /* instance cost + request fees */
   double cost_per_1k_requests;

@@ -37,6 +37,7 @@ static void test_offerings_and_prices(void) {
   /* 10 GiB at 0.0000166667 $/GiB-s; billed by the millisecond; 0.0000002 $ a request. */
   CHECK_NEAR(o.price_per_second, 10 * 0.0000166667);
   CHECK(o.vcpus == 6 && o.memory_gib == 10 && o.accelerator_count == 0);
+  CHECK(strcmp(o.accelerator, "") == 0 && o.term_s == 0 && isnan(o.interruption_rate_per_hour));
   CHECK(hearth_cost_price(cost, "aws-lambda-x86-10gb", 1.2341, &p) == HEARTH_OK);
   CHECK_NEAR(p.billed_s, 1.235);
   CHECK_NEAR(p.run_cost, 1.235 * 10 * 0.0000166667);
@@ -55,6 +56,7 @@ static void test_offerings_and_prices(void) {
   CHECK(p.request_fee == 0);
   CHECK(hearth_cost_find_offering(cost, "coreweave-hgx-h100-spot", &o) == HEARTH_OK);
   CHECK(strcmp(o.kind, "spot") == 0 && o.accelerator_count == 8);
+  CHECK(strcmp(o.accelerator, "NVIDIA H100 80GB") == 0);
   hearth_cost_destroy(cost);
 }
 

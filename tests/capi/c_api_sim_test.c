@@ -46,6 +46,8 @@ static void test_consistent_report(void) {
   CHECK(all.e2e_p99_s >= all.e2e_p95_s && all.e2e_p95_s >= all.e2e_p50_s);
   CHECK(all.slo_met <= all.requests && all.slo_attainment <= 1);
   CHECK(all.instances_started > 0 && all.instance_seconds > 0);
+  CHECK(all.loaded_instance_seconds <= all.instance_seconds);
+  CHECK(all.idle_instance_seconds <= all.loaded_instance_seconds);
   CHECK(all.cost > 0);
   CHECK_NEAR(all.cost_per_1k_requests, all.cost / all.requests * 1000);
   CHECK(conv.requests == all.requests && conv.served == all.served && conv.cost == all.cost);
