@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test hearth has: warnings as errors, ctest, pytest, the
-# installed-package consumer, an AddressSanitizer + UndefinedBehaviorSanitizer build of
+# Python package installed by pip into a clean virtual environment and its pytest suite,
+# the installed-package consumer, an AddressSanitizer + UndefinedBehaviorSanitizer build of
 # the unit tests, a ThreadSanitizer build of the tests labelled `concurrency`, and a
 # bounded libFuzzer run. CI runs exactly this.
 #   FUZZ_SECONDS=60 (default) bounds the fuzz run.
@@ -17,6 +18,12 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== pytest"
 python3 -m pytest -q tests/python
+
+echo "== pip install . into a clean virtual environment, then the package's tests"
+rm -rf build/venv
+python3 -m venv build/venv
+CMAKE_BUILD_PARALLEL_LEVEL="$jobs" build/venv/bin/pip install -q --disable-pip-version-check . pytest
+build/venv/bin/python -m pytest -q tests/python_package
 
 echo "== find_package(hearth) from an installed tree"
 cmake --install build --prefix build/install >/dev/null

@@ -50,15 +50,21 @@ T TakeOption(py::dict& options, const char* name, T fallback) {
 std::vector<ChatMessage> MessagesFromPython(const py::handle& messages) {
   std::vector<ChatMessage> out;
   for (const py::handle& message : messages) {
-    if (py::isinstance<py::dict>(message)) {
-      py::dict fields = py::reinterpret_borrow<py::dict>(message);
-      if (!fields.contains("role") || !fields.contains("content")) {
-        throw py::value_error("each message needs 'role' and 'content'");
+    try {
+      if (py::isinstance<py::dict>(message)) {
+        py::dict fields = py::reinterpret_borrow<py::dict>(message);
+        if (!fields.contains("role") || !fields.contains("content")) {
+          throw py::value_error("each message needs 'role' and 'content'");
+        }
+        out.push_back(
+            {fields["role"].cast<std::string>(), fields["content"].cast<std::string>()});
+      } else {
+        auto pair = message.cast<std::pair<std::string, std::string>>();
+        out.push_back({pair.first, pair.second});
       }
-      out.push_back({fields["role"].cast<std::string>(), fields["content"].cast<std::string>()});
-    } else {
-      auto pair = message.cast<std::pair<std::string, std::string>>();
-      out.push_back({pair.first, pair.second});
+    } catch (const py::cast_error&) {
+      throw py::type_error(
+          "each message is a {'role': str, 'content': str} dict or a (role, content) pair");
     }
   }
   return out;
@@ -91,7 +97,11 @@ GenerateRequest RequestFromPython(const std::optional<std::string>& prompt,
     if (py::isinstance<py::str>(stop)) {
       request.stop = {stop.cast<std::string>()};
     } else if (!stop.is_none()) {
-      request.stop = stop.cast<std::vector<std::string>>();
+      try {
+        request.stop = stop.cast<std::vector<std::string>>();
+      } catch (const py::cast_error&) {
+        throw py::type_error("option 'stop' is a string or a sequence of strings");
+      }
     }
   }
   request.ignore_eos = TakeOption(options, "ignore_eos", request.ignore_eos);
@@ -192,7 +202,11 @@ class Request {
     }
   }
 
-  void Cancel() { ThrowIfError(engine_->Cancel(id_)); }
+  // Once its result is taken the Engine has forgotten the id; the request has finished.
+  void Cancel() {
+    if (result_) throw StatusError(absl::FailedPreconditionError("the request has finished"));
+    ThrowIfError(engine_->Cancel(id_));
+  }
 
   const GenerateResult& Result() {
     if (!result_) {
