@@ -222,8 +222,9 @@ HEARTH_API double hearth_clock_now(const hearth_clock* clock);
  * call but destroy (which ignores it), valid until the lease is released.
  *
  * Thread-safety: every pool and lease function may be called from any thread; one pool
- * serves many threads at once. A lease may outlive its pool: its engine then stays
- * loaded until the lease is released. */
+ * serves many threads at once. A lease is released once, after every call on its engine
+ * has returned. A lease may outlive its pool: its engine then stays loaded until the
+ * lease is released. */
 typedef struct hearth_pool hearth_pool;
 typedef struct hearth_lease hearth_lease;
 
