@@ -11,4 +11,7 @@ PYBIND11_MODULE(_hearth, module) {
   module.attr("__version__") = hearth_version_string();
   hearth::python::RegisterExceptions(module);
   hearth::python::BindEngine(module);
+  hearth::python::BindClock(module);
+  hearth::python::BindPool(module);
+  hearth::python::BindAutoScaler(module);
 }
