@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator, Mapping, Sequence, TypedDict, Union
+from typing import Callable, Iterator, Mapping, Sequence, Literal, TypedDict, Union, overload
 
 from typing_extensions import Unpack
 
@@ -287,3 +287,304 @@ class AutoScaler:
     def min_replicas(self) -> int: ...
     @property
     def max_replicas(self) -> int: ...
+
+class ModelTier:
+    name: str
+    model: str
+    price_per_1k_tokens: float
+    max_difficulty: float
+    def __init__(self, name: str, model: str, price_per_1k_tokens: float,
+                 max_difficulty: float = 1.0) -> None: ...
+
+class RouteDecision:
+    tier: int
+    tier_name: str
+    model: str
+    difficulty: float
+    escalated: bool
+    reason: str
+
+class TierStats:
+    name: str
+    routed: int
+    escalated_in: int
+    escalated_out: int
+
+class Router:
+    def __init__(self, tiers: Sequence[ModelTier], *,
+                 escalate_below_logprob: float = -1.0) -> None: ...
+    def route(self, prompt: str, *, prompt_tokens: int = 0,
+              max_tokens: int = 0) -> RouteDecision: ...
+    def escalate(self, tier: int, mean_logprob: float) -> RouteDecision: ...
+    @staticmethod
+    def estimate_difficulty(prompt: str, *, prompt_tokens: int = 0,
+                            max_tokens: int = 0) -> float: ...
+    @property
+    def tiers(self) -> list[ModelTier]: ...
+    def stats(self) -> list[TierStats]: ...
+
+class InstanceResources:
+    vcpus: float
+    memory_gib: float
+    accelerator: str
+    accelerator_count: int
+
+class Offering:
+    name: str
+    kind: str  # "serverless", "on_demand", "reserved" or "spot"
+    provider: str
+    region: str
+    resources: InstanceResources
+    per_vcpu_second: float
+    per_gib_second: float
+    per_accelerator_second: float
+    per_request: float
+    billing_granularity_s: float
+    minimum_billed_s: float
+    hourly: float
+    term_s: float
+    interruption_rate_per_hour: float | None
+    currency: str
+    price_date: str
+    source: str
+    note: str
+    def price_per_second(self) -> float: ...
+    def billed_seconds(self, run_s: float) -> float: ...
+    def run_cost(self, run_s: float) -> float: ...
+
+class PriceCatalog:
+    @staticmethod
+    def load(path: Union[str, os.PathLike[str]]) -> PriceCatalog: ...
+    @staticmethod
+    def parse(json: str) -> PriceCatalog: ...
+    def find(self, name: str) -> Offering: ...
+    @property
+    def offerings(self) -> list[Offering]: ...
+    def __len__(self) -> int: ...
+
+class OfferingUsage:
+    offering: str
+    instance_seconds: float
+    cost: float
+
+class ModelCost:
+    model: str
+    offerings: list[OfferingUsage]
+    instance_cost: float
+    request_fees: float
+    requests: int
+    prompt_tokens: int
+    output_tokens: int
+
+class TenantModelCost:
+    model: str
+    weighted_tokens: float
+    instance_share: float
+    request_fees: float
+
+class TenantCost:
+    tenant: str
+    models: list[TenantModelCost]
+    instance_share: float
+    request_fees: float
+    total: float
+    requests: int
+    prompt_tokens: int
+    output_tokens: int
+
+class CostReport:
+    models: list[ModelCost]
+    tenants: list[TenantCost]
+    instance_cost: float
+    request_fees: float
+    unattributed: float
+    total: float
+
+class BudgetAlert:
+    tenant: str
+    threshold: float
+    spent: float
+    budget: float
+    period_start: float
+    raised_at: float
+
+class CostLedger:
+    def record_instance_time(self, model: str, offering: str, seconds: float) -> None: ...
+    def record_request(self, tenant: str, model: str, *, prompt_tokens: int = 0,
+                       output_tokens: int = 0, offering: str = "") -> None: ...
+    def set_budget(self, tenant: str, amount: float, *, period_s: float = 2592000.0,
+                   thresholds: Sequence[float] = (0.5, 0.8, 1.0)) -> None: ...
+    def period_spend(self, tenant: str) -> float: ...
+    def alerts(self) -> list[BudgetAlert]: ...
+    def report(self) -> CostReport: ...
+
+class ResponseCacheStats:
+    hits: int
+    misses: int
+    uncacheable: int
+    insertions: int
+    evictions: int
+    expirations: int
+    refused: int
+    entries: int
+    bytes: int
+
+class ResponseCache:
+    def lookup(self, model: str, prompt: str | None = None,
+               **options: Unpack[RequestOptions]) -> str | None: ...
+    def insert(self, model: str, prompt: str | None = None, *, response: str,
+               **options: Unpack[RequestOptions]) -> None: ...
+    def stats(self) -> ResponseCacheStats: ...
+
+class CostOptimizer:
+    def __init__(self, catalog: PriceCatalog, *, output_token_weight: float = 1.0,
+                 tiers: Sequence[ModelTier] = (), escalate_below_logprob: float = -1.0,
+                 cache_capacity_bytes: int = 67108864, cache_ttl_s: float = 600.0,
+                 clock: ManualClock | None = None) -> None: ...
+    @property
+    def catalog(self) -> PriceCatalog: ...
+    @property
+    def ledger(self) -> CostLedger: ...
+    @property
+    def router(self) -> Router | None: ...
+    @property
+    def cache(self) -> ResponseCache: ...
+
+class DemandSeries:
+    def __init__(self, busy_replicas: Sequence[float], requests: Sequence[float], *,
+                 interval_s: float = 60.0) -> None: ...
+    @staticmethod
+    def from_requests(requests: Sequence[float], *, interval_s: float = 60.0,
+                      request_duration_s: float, concurrency_per_replica: int) -> DemandSeries: ...
+    @property
+    def interval_s(self) -> float: ...
+    busy_replicas: list[float]
+    requests: list[float]
+
+class HybridCost:
+    reserved: int
+    reserved_cost: float
+    serverless_cost: float
+    request_fees: float
+    total: float
+
+class PlanResult:
+    always_on_cost: float
+    always_on_replicas: int
+    serverless_cost: float
+    hybrid: list[HybridCost]
+    best_reserved: int
+    best_cost: float
+    seed_reserved: int
+    seed_cost: float
+    daily_requests: float
+    recommendation: str  # "always_on", "serverless", "reserved" or "hybrid"
+
+class Crossover:
+    requests_per_day: float
+    always_on_cost_per_day: float
+    valid: bool
+
+class CapacityPlanner:
+    def __init__(self, serverless: Offering, always_on: Offering, *,
+                 reserved: Offering | None = None, cold_start_s: float = 0.0) -> None: ...
+    def plan(self, series: DemandSeries, *, p95_latency_s: float = 0.0) -> PlanResult: ...
+    def price_hybrid(self, series: DemandSeries, reserved: int) -> HybridCost: ...
+    def find_crossover(self, request_duration_s: float,
+                       concurrency_per_replica: int) -> Crossover: ...
+
+class SimulationTotals:
+    requests: int
+    served: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    truncated: int
+    cold_starts: int
+    cold_start_rate: float
+    ttft_p50_s: float
+    ttft_p99_s: float
+    e2e_p50_s: float
+    e2e_p95_s: float
+    e2e_p99_s: float
+    slo_met: int
+    slo_attainment: float
+    prompt_tokens: int
+    output_tokens: int
+    instances_started: int
+    instance_seconds: float
+    loaded_instance_seconds: float
+    idle_instance_seconds: float
+    cost: float
+    cost_per_1k_requests: float
+
+class SimulationResult:
+    policy: str
+    # The overall totals, as SimulationTotals has them:
+    requests: int
+    served: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    truncated: int
+    cold_starts: int
+    cold_start_rate: float
+    ttft_p50_s: float
+    ttft_p99_s: float
+    e2e_p50_s: float
+    e2e_p95_s: float
+    e2e_p99_s: float
+    slo_met: int
+    slo_attainment: float
+    prompt_tokens: int
+    output_tokens: int
+    instances_started: int
+    instance_seconds: float
+    loaded_instance_seconds: float
+    idle_instance_seconds: float
+    cost: float
+    cost_per_1k_requests: float
+    models: dict[str, SimulationTotals]
+    billed_offering: str
+    cost_report: CostReport
+    alerts: list[BudgetAlert]
+    duration_s: float
+    events: int
+    wall_s: float
+    pool_cold_starts: int
+    pool_warm_hits: int
+    def to_dict(self) -> dict[str, object]: ...
+    def timeline_csv(self) -> str: ...
+
+TracePath = Union[str, os.PathLike[str]]
+
+class SimulateOptions(TypedDict, total=False):
+    """Keyword options of simulate(), as `hearth simulate`'s flags."""
+    speedup: float
+    offering: str                 # default "gcp-cloud-run-2vcpu-instance"
+    always_on_offering: str       # default "aws-ec2-m7g.large"
+    servegen_models: Sequence[str]
+    servegen_rate_scale: float
+    top: int
+    functions_as_models: bool
+    time_scale: float
+    start_s: float
+    end_s: float                  # default math.inf
+    sample: float
+    provisioning_overhead_s: float
+    slo_ttft_s: float
+    max_queue_wait_s: float
+    max_instances: int
+    max_replicas: int
+    seed: int
+
+@overload
+def simulate(traces: Sequence[Union[TracePath, tuple[TracePath, str]]], *,
+             policy: Literal["all"], profile: TracePath, catalog: TracePath,
+             **options: Unpack[SimulateOptions]) -> dict[str, SimulationResult]: ...
+@overload
+def simulate(traces: Sequence[Union[TracePath, tuple[TracePath, str]]], *, policy: str = "hearth",
+             profile: TracePath, catalog: TracePath,
+             **options: Unpack[SimulateOptions]) -> SimulationResult: ...
+@overload
+def simulate(traces: Sequence[Union[TracePath, tuple[TracePath, str]]], *,
+             policy: Sequence[str], profile: TracePath, catalog: TracePath,
+             **options: Unpack[SimulateOptions]) -> dict[str, SimulationResult]: ...

@@ -9,10 +9,14 @@ namespace hearth::python {
 
 void BindEngine(pybind11::module_& module);
 // The control plane. Each may use types the ones before it bound (Histogram, Engine,
-// ManualClock), so module.cc calls them in this order.
+// ManualClock, ModelTier, Offering, CostReport), so module.cc calls them in this order.
 void BindClock(pybind11::module_& module);
 void BindPool(pybind11::module_& module);
 void BindAutoScaler(pybind11::module_& module);
+void BindRouter(pybind11::module_& module);
+void BindCost(pybind11::module_& module);
+void BindPlanner(pybind11::module_& module);
+void BindSimulate(pybind11::module_& module);
 
 }  // namespace hearth::python
 

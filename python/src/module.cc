@@ -14,4 +14,8 @@ PYBIND11_MODULE(_hearth, module) {
   hearth::python::BindClock(module);
   hearth::python::BindPool(module);
   hearth::python::BindAutoScaler(module);
+  hearth::python::BindRouter(module);
+  hearth::python::BindCost(module);
+  hearth::python::BindPlanner(module);
+  hearth::python::BindSimulate(module);
 }

@@ -1,5 +1,6 @@
 """hearth.WarmPool on the real tiny model: cold starts, warm hits, eviction, threads."""
-import pathlib
+import subprocess
+import sys
 import threading
 import time
 
@@ -7,17 +8,22 @@ import pytest
 
 import hearth
 
-MODEL = pathlib.Path(__file__).resolve().parents[2] / "tests/data/models/stories260K.gguf"
 KV = 2 << 20  # bytes of KV cache per instance: small, the model's context is 512
 
 
-def model(**options):
-    options.setdefault("threads", 1)
-    return hearth.PoolModel(MODEL, kv_cache_bytes=KV, **options)
+@pytest.fixture
+def model(tiny_model):
+    """PoolModel(**options) of the tiny model."""
+    def make(**options):
+        options.setdefault("threads", 1)
+        return hearth.PoolModel(tiny_model, kv_cache_bytes=KV, **options)
+    return make
 
 
-def instance_bytes():
-    return MODEL.stat().st_size + KV
+@pytest.fixture
+def instance_bytes(tiny_model):
+    """What one loaded instance holds: the file (mapped) and its KV cache."""
+    return tiny_model.stat().st_size + KV
 
 
 def wait_for(predicate, timeout=10.0):
@@ -27,8 +33,8 @@ def wait_for(predicate, timeout=10.0):
         time.sleep(0.005)
 
 
-def test_cold_start_generates_then_warm_hit():
-    pool = hearth.WarmPool({"tiny": model()}, memory_budget_bytes=4 * instance_bytes(),
+def test_cold_start_generates_then_warm_hit(model, instance_bytes):
+    pool = hearth.WarmPool({"tiny": model()}, memory_budget_bytes=4 * instance_bytes,
                            max_instances=2)
     with pool.acquire("tiny", timeout=30) as lease:
         assert isinstance(lease.engine, hearth.Engine)
@@ -40,7 +46,7 @@ def test_cold_start_generates_then_warm_hit():
     metrics = pool.metrics()
     assert (metrics.cold_starts, metrics.warm_hits, metrics.instances_started) == (1, 0, 1)
     assert metrics.models["tiny"].idle == 1
-    assert metrics.memory_bytes == instance_bytes()
+    assert metrics.memory_bytes == instance_bytes
     assert metrics.cold_start_ms.count == 1 and metrics.models["tiny"].last_cold_start_ms > 0
 
     with pool.acquire("tiny") as lease:
@@ -51,10 +57,10 @@ def test_cold_start_generates_then_warm_hit():
     assert (metrics.cold_starts, metrics.warm_hits, metrics.instances_started) == (1, 1, 1)
 
 
-def test_eviction_under_memory_budget():
+def test_eviction_under_memory_budget(model, instance_bytes):
     # Room for one instance: the second model's cold start evicts the first, idle, one.
     pool = hearth.WarmPool({"a": model(), "b": model()},
-                           memory_budget_bytes=instance_bytes() * 3 // 2, max_instances=4)
+                           memory_budget_bytes=instance_bytes * 3 // 2, max_instances=4)
     with pool.acquire("a", timeout=30):
         pass
     assert pool.metrics().models["a"].idle == 1
@@ -66,10 +72,10 @@ def test_eviction_under_memory_budget():
     assert metrics.models["a"].idle == 0 and metrics.models["b"].idle == 1
 
 
-def test_busy_instance_is_not_evicted_and_deadline_applies_on_manual_clock():
+def test_busy_instance_is_not_evicted_and_deadline_applies_on_manual_clock(model, instance_bytes):
     clock = hearth.ManualClock(1000)
     pool = hearth.WarmPool({"a": model(), "b": model()},
-                           memory_budget_bytes=instance_bytes() * 3 // 2, max_instances=4,
+                           memory_budget_bytes=instance_bytes * 3 // 2, max_instances=4,
                            clock=clock)
     held = pool.acquire("a", timeout=30)
     outcome = []
@@ -95,9 +101,9 @@ def test_busy_instance_is_not_evicted_and_deadline_applies_on_manual_clock():
     held.release()
 
 
-def test_engine_taken_from_a_lease_keeps_its_instance_loaded():
+def test_engine_taken_from_a_lease_keeps_its_instance_loaded(model, instance_bytes):
     clock = hearth.ManualClock()
-    pool = hearth.WarmPool({"tiny": model()}, memory_budget_bytes=4 * instance_bytes(),
+    pool = hearth.WarmPool({"tiny": model()}, memory_budget_bytes=4 * instance_bytes,
                            max_instances=2, keep_alive="immediate", clock=clock)
     with pool.acquire("tiny", timeout=30) as lease:
         engine = lease.engine
@@ -115,9 +121,9 @@ def test_engine_taken_from_a_lease_keeps_its_instance_loaded():
     assert pool.metrics().instances_expired == 1
 
 
-def test_prewarm_and_desired_instances():
+def test_prewarm_and_desired_instances(model, instance_bytes):
     pool = hearth.WarmPool({"tiny": model(max_leases=2)},
-                           memory_budget_bytes=4 * instance_bytes(), max_instances=3,
+                           memory_budget_bytes=4 * instance_bytes, max_instances=3,
                            keep_alive=hearth.KeepAlive.fixed(600))
     pool.prewarm("tiny")
     wait_for(lambda: pool.metrics().models["tiny"].idle == 1)
@@ -132,14 +138,14 @@ def test_prewarm_and_desired_instances():
         pool.prewarm("tiny", 1)  # max_instances reached
 
 
-def test_threads_acquire_and_generate_at_once():
+def test_threads_acquire_and_generate_at_once(model, instance_bytes, tiny_model):
     prompts = ["Once upon a time", "The cat", "Lily and Tom", "One day"]
-    reference = hearth.Engine(MODEL, threads=1)
+    reference = hearth.Engine(tiny_model, threads=1)
     expected = {p: reference.generate(p, max_tokens=12, temperature=0).text for p in prompts}
     reference.close()
 
     pool = hearth.WarmPool({"tiny": model(max_leases=2)},
-                           memory_budget_bytes=4 * instance_bytes(), max_instances=2)
+                           memory_budget_bytes=4 * instance_bytes, max_instances=2)
     rounds = 3
     results, errors = [], []
     start = threading.Barrier(len(prompts))
@@ -168,16 +174,16 @@ def test_threads_acquire_and_generate_at_once():
     assert metrics.models["tiny"].leases == 0
 
 
-def test_bad_input():
-    budget = 4 * instance_bytes()
+def test_bad_input(model, instance_bytes, tiny_model):
+    budget = 4 * instance_bytes
     with pytest.raises(TypeError):
-        hearth.PoolModel(MODEL)  # kv_cache_bytes is required
+        hearth.PoolModel(tiny_model)  # kv_cache_bytes is required
     with pytest.raises(TypeError, match="threads"):
-        hearth.PoolModel(MODEL, kv_cache_bytes=KV, threads="two")
+        hearth.PoolModel(tiny_model, kv_cache_bytes=KV, threads="two")
     with pytest.raises(TypeError, match="unexpected keyword argument 'thread'"):
-        hearth.PoolModel(MODEL, kv_cache_bytes=KV, thread=1)
+        hearth.PoolModel(tiny_model, kv_cache_bytes=KV, thread=1)
     with pytest.raises(hearth.InvalidArgumentError, match="kv_cache_bytes"):
-        hearth.WarmPool({"tiny": hearth.PoolModel(MODEL, kv_cache_bytes=0)},
+        hearth.WarmPool({"tiny": hearth.PoolModel(tiny_model, kv_cache_bytes=0)},
                         memory_budget_bytes=budget, max_instances=1)
     with pytest.raises(hearth.InvalidArgumentError):
         hearth.WarmPool({"tiny": model()}, memory_budget_bytes=0, max_instances=1)
@@ -203,3 +209,12 @@ def test_bad_input():
         pool.retire(12345)
     with pytest.raises(TypeError):
         pool.acquire("tiny", timeout="soon")
+
+
+def test_control_plane_example_runs(repo, tiny_model):
+    run = subprocess.run([sys.executable, repo / "examples/python/control_plane.py", tiny_model],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "pool: 1 cold starts, 11 warm hits" in run.stdout and "cache: 6 hits" in run.stdout
+    assert "acme: 6 requests" in run.stdout and "globex: 6 requests" in run.stdout
+    assert "hearth       served 2867/2867" in run.stdout
