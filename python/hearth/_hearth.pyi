@@ -574,7 +574,7 @@ class SimulateOptions(TypedDict, total=False):
     max_queue_wait_s: float
     max_instances: int
     max_replicas: int
-    seed: int
+    seed: int                     # default 0, as the CLI's --seed
 
 @overload
 def simulate(traces: Sequence[Union[TracePath, tuple[TracePath, str]]], *,

@@ -9,6 +9,7 @@
 #include "bindings.h"
 #include "clock.h"
 #include "options.h"
+#include "status.h"
 
 namespace hearth::python {
 
@@ -28,7 +29,9 @@ void BindClock(py::module_& m) {
       "epoch; the clock never goes backwards (an earlier set() or a negative advance() is "
       "ignored). Safe to move from any thread.")
       .def(py::init([](double start) {
-             if (!std::isfinite(start)) throw py::value_error("start must be finite");
+             if (!std::isfinite(start)) {
+               throw StatusError(absl::InvalidArgumentError("start must be finite"));
+             }
              return std::make_shared<ManualClock>(SecondsToTime(start));
            }),
            py::arg("start") = 0.0, "A clock reading `start` seconds since the Unix epoch.")

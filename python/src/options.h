@@ -27,7 +27,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "status.h"
 
 namespace hearth::python {
 
@@ -45,7 +47,9 @@ inline absl::Duration SecondsToDuration(pybind11::handle value, const char* name
   }
   const double seconds = value.cast<double>();
   // absl::Seconds(NaN) is undefined; a NaN duration is no duration at all.
-  if (std::isnan(seconds)) throw pybind11::value_error(absl::StrCat("'", name, "' is NaN"));
+  if (std::isnan(seconds)) {
+    throw StatusError(absl::InvalidArgumentError(absl::StrCat("'", name, "' is NaN")));
+  }
   return std::isinf(seconds) ? (seconds > 0 ? absl::InfiniteDuration() : -absl::InfiniteDuration())
                              : absl::Seconds(seconds);
 }

@@ -46,7 +46,7 @@ struct SimulateOptions {
   absl::Duration max_queue_wait = absl::Seconds(60);
   int max_instances = 256;
   int max_replicas = 256;
-  uint64_t seed = 1;
+  uint64_t seed = 0;
 };
 
 const OptionTable<SimulateOptions>& Options() {

@@ -110,3 +110,20 @@ def test_bad_input():
     scaler.observe(time=50, in_flight=1)
     with pytest.raises(hearth.InvalidArgumentError):
         scaler.observe(time=40)  # older than the previous sample
+
+
+def test_manual_clock():
+    clock = hearth.ManualClock(100)
+    clock.advance(2.5)
+    assert clock.now() == 102.5
+    clock.advance(-10)  # never backwards
+    clock.set(50)
+    assert clock.now() == 102.5
+    clock.set(200)
+    assert clock.now() == 200
+    with pytest.raises(hearth.InvalidArgumentError):
+        clock.advance(float("nan"))
+    with pytest.raises(hearth.InvalidArgumentError):
+        hearth.ManualClock(float("inf"))
+    with pytest.raises(TypeError):
+        clock.advance("1s")

@@ -186,5 +186,5 @@ def test_bad_input(catalog, repo, tmp_path):
         hearth.DemandSeries([1.0, 2.0], [1.0])
     with pytest.raises(hearth.InvalidArgumentError):
         hearth.DemandSeries.from_requests([1.0], request_duration_s=1, concurrency_per_replica=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(hearth.InvalidArgumentError, match="run_s"):
         catalog.find("aws-ec2-m7g.large").run_cost(math.nan)
