@@ -121,10 +121,15 @@ def test_engine_taken_from_a_lease_keeps_its_instance_loaded(model, instance_byt
     assert pool.metrics().instances_expired == 1
 
 
-def test_prewarm_and_desired_instances(model, instance_bytes):
+def test_prewarm_desired_instances_and_hybrid_keep_alive(model, instance_bytes):
+    assert [k.name for k in (hearth.KeepAlive.fixed(12.5), hearth.KeepAlive("fixed"),
+                             hearth.KeepAlive.immediate(), hearth.KeepAlive.hybrid(bin_s=30))
+            ] == ["fixed:12.5", "fixed:600", "immediate", "hybrid"]
+    clock = hearth.ManualClock()
     pool = hearth.WarmPool({"tiny": model(max_leases=2)},
                            memory_budget_bytes=4 * instance_bytes, max_instances=3,
-                           keep_alive=hearth.KeepAlive.fixed(600))
+                           keep_alive=hearth.KeepAlive.hybrid(bin_s=30, range_s=3600),
+                           clock=clock)
     pool.prewarm("tiny")
     wait_for(lambda: pool.metrics().models["tiny"].idle == 1)
     pool.set_desired_instances("tiny", 3)
@@ -136,6 +141,19 @@ def test_prewarm_and_desired_instances(model, instance_bytes):
     assert metrics.warm_hits == 1 and metrics.cold_starts == 0
     with pytest.raises(hearth.ResourceExhaustedError):
         pool.prewarm("tiny", 1)  # max_instances reached
+
+    # Without the target, the hybrid policy (fewer idle times than its min_samples) keeps
+    # idle instances for its whole range, then lets them go.
+    pool.set_desired_instances("tiny", 0)
+    clock.advance(3500)
+    pool.tick()
+    assert pool.metrics().models["tiny"].idle == 3
+    assert pool.next_wakeup() == pytest.approx(3600, abs=1)
+    clock.advance(200)
+    pool.tick()
+    metrics = pool.metrics()
+    assert metrics.instances == 0 and metrics.instances_expired == 3
+    assert pool.next_wakeup() is None
 
 
 def test_threads_acquire_and_generate_at_once(model, instance_bytes, tiny_model):
