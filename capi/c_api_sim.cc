@@ -1,11 +1,8 @@
-// The C ABI's simulator: `hearth simulate` for one policy preset, from files, with the
-// report kept in a handle (figures in a struct, the whole summary as JSON).
-//
-// Trace loading and the base configuration follow examples/cli/simulate_command.cc, the
-// CLI being an example rather than a library part the C API could call.
+// The C ABI's simulator: `hearth simulate` for one policy preset, from files
+// (hearth::SimulationInputs, as the CLI), with the report kept in a handle (figures in a
+// struct, the whole summary as JSON).
 #include <algorithm>
 #include <cstring>
-#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,14 +11,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "c_api_internal.h"
 #include "hearth/c_api.h"
 #include "hearth/policy_presets.h"
-#include "hearth/replica_profile.h"
+#include "hearth/simulation_inputs.h"
 #include "hearth/simulator.h"
-#include "hearth/trace.h"
 
 struct hearth_sim_report {
   hearth::SimulationResult result;
@@ -31,75 +25,45 @@ struct hearth_sim_report {
 namespace hearth_capi {
 namespace {
 
-absl::StatusOr<std::vector<hearth::TraceRequest>> LoadTraces(const hearth_sim_params& p) {
+absl::StatusOr<hearth::SimulationInputs> InputsFromParams(const hearth_sim_params& p) {
   if (p.n_traces == 0 || p.traces == nullptr) {
     return absl::InvalidArgumentError("traces is NULL or n_traces is 0");
   }
-  std::vector<std::vector<hearth::TraceRequest>> traces;
-  std::vector<hearth::OverlayInput> inputs;
-  traces.reserve(p.n_traces);  // inputs point into it
+  hearth::SimulationInputs inputs;
   for (size_t i = 0; i < p.n_traces; ++i) {
     if (absl::Status s = CheckText(p.traces[i], absl::StrCat("traces[", i, "]")); !s.ok()) {
       return s;
     }
-    std::vector<std::string> parts = absl::StrSplit(p.traces[i], absl::MaxSplits('=', 1));
-    hearth::TraceOptions options;
-    options.seed = p.seed;
-    if (parts.size() == 2) options.model = parts[1];
-    options.servegen.rate_scale = p.servegen_rate_scale;
-    options.servegen.top_clients = p.top;
-    options.azure_functions.top_functions = p.top;
-    absl::StatusOr<std::vector<hearth::TraceRequest>> trace = hearth::ReadTrace(parts[0], options);
-    if (!trace.ok()) return trace.status();
-    traces.push_back(*std::move(trace));
-    inputs.push_back({traces.back(), "", ""});
+    inputs.traces.push_back(p.traces[i]);
   }
-  absl::StatusOr<std::vector<hearth::TraceRequest>> merged = hearth::Overlay(inputs);
-  if (merged.ok() && (p.start_s != 0 || p.end_s != 0)) {
-    merged = hearth::SelectWindow(
-        *merged, p.start_s, p.end_s > 0 ? p.end_s : std::numeric_limits<double>::infinity());
-  }
-  if (merged.ok() && p.sample != 1.0) merged = hearth::Sample(*merged, p.sample, p.seed);
-  if (merged.ok() && p.time_scale != 1.0) merged = hearth::ScaleTime(*merged, p.time_scale);
-  if (merged.ok() && merged->empty()) {
-    return absl::InvalidArgumentError("the traces hold no request in the window replayed");
-  }
-  return merged;
-}
-
-absl::StatusOr<hearth::SimulationConfig> BaseConfig(const hearth_sim_params& p,
-                                                    const std::vector<hearth::TraceRequest>& trace) {
-  absl::StatusOr<hearth::ReplicaProfile> profile = hearth::ReplicaProfile::Load(p.profile_path);
-  if (profile.ok() && p.speedup != 1.0) profile = profile->Scaled(p.speedup);
-  if (!profile.ok()) return profile.status();
-  hearth::SimulationConfig config;
-  std::vector<std::string> models;
-  for (const hearth::TraceRequest& r : trace) {
-    if (std::find(models.begin(), models.end(), r.model) == models.end()) {
-      models.push_back(r.model);
-    }
-  }
-  for (const std::string& model : models) config.models.push_back({model, *profile});
-  config.max_instances = p.max_instances;
-  config.max_replicas = p.max_replicas;
-  config.price_catalog_path = p.catalog_path;
-  config.offering = p.offering;
-  config.always_on_offering = p.always_on_offering;
-  config.seed = p.seed;
+  inputs.profile_path = p.profile_path;
+  inputs.speedup = p.speedup;
+  inputs.catalog_path = p.catalog_path;
+  inputs.offering = p.offering;
+  inputs.always_on_offering = p.always_on_offering;
+  inputs.servegen_rate_scale = p.servegen_rate_scale;
+  inputs.top = p.top;
+  inputs.start_s = p.start_s;
+  inputs.end_s = p.end_s;
+  inputs.sample = p.sample;
+  inputs.time_scale = p.time_scale;
   struct {
     double seconds;
     const char* what;
     absl::Duration* field;
   } durations[] = {{p.provisioning_overhead_s, "provisioning_overhead_s",
-                    &config.provisioning_overhead},
-                   {p.slo_ttft_s, "slo_ttft_s", &config.slo_ttft},
-                   {p.max_queue_wait_s, "max_queue_wait_s", &config.max_queue_wait}};
+                    &inputs.provisioning_overhead},
+                   {p.slo_ttft_s, "slo_ttft_s", &inputs.slo_ttft},
+                   {p.max_queue_wait_s, "max_queue_wait_s", &inputs.max_queue_wait}};
   for (const auto& d : durations) {
     absl::StatusOr<absl::Duration> value = ToDuration(d.seconds, d.what);
     if (!value.ok()) return value.status();
     *d.field = *value;
   }
-  return config;
+  inputs.max_instances = p.max_instances;
+  inputs.max_replicas = p.max_replicas;
+  inputs.seed = p.seed;
+  return inputs;
 }
 
 absl::Status CheckParams(const hearth_sim_params& p) {
@@ -122,17 +86,11 @@ absl::Status CheckParams(const hearth_sim_params& p) {
 
 absl::StatusOr<hearth::SimulationResult> Run(const hearth_sim_params& p) {
   if (absl::Status s = CheckParams(p); !s.ok()) return s;
-  absl::StatusOr<std::vector<hearth::TraceRequest>> trace = LoadTraces(p);
-  if (!trace.ok()) return trace.status();
-  absl::StatusOr<hearth::SimulationConfig> config = BaseConfig(p, *trace);
-  if (!config.ok()) return config.status();
-  absl::StatusOr<hearth::ModelSizings> sizings = hearth::SizeModels(*config, *trace);
-  if (!sizings.ok()) return sizings.status();
-  if (absl::Status s = hearth::ApplyPolicyPreset(p.policy, *sizings, &*config); !s.ok()) return s;
-  const absl::Time start = absl::Now();
-  absl::StatusOr<hearth::SimulationResult> result = hearth::Simulate(*config, *trace);
-  if (result.ok()) result->wall_s = absl::ToDoubleSeconds(absl::Now() - start);
-  return result;
+  absl::StatusOr<hearth::SimulationInputs> inputs = InputsFromParams(p);
+  if (!inputs.ok()) return inputs.status();
+  absl::StatusOr<hearth::PreparedSimulation> prepared = hearth::PrepareSimulation(*inputs);
+  if (!prepared.ok()) return prepared.status();
+  return hearth::SimulatePreset(*prepared, p.policy);
 }
 
 void CopyTotals(const hearth::SimulationTotals& t, hearth_sim_summary* out) {
@@ -180,21 +138,20 @@ extern "C" {
 void hearth_sim_params_init(hearth_sim_params* params) {
   if (params == nullptr) return;
   std::memset(params, 0, sizeof(*params));
-  const hearth::SimulationConfig defaults;
+  // `hearth simulate`'s defaults; static, so that the strings outlive the call.
+  static const hearth::SimulationInputs defaults;
   params->struct_size = sizeof(hearth_sim_params);
   params->policy = "hearth";
-  // The CLI's defaults (examples/cli/simulate_command.cc), not SimulationConfig's: the
-  // figures `hearth simulate` and the policy comparison report.
-  params->offering = "gcp-cloud-run-2vcpu-instance";
-  params->always_on_offering = "aws-ec2-m7g.large";
-  params->speedup = 1;
-  params->sample = 1;
-  params->time_scale = 1;
+  params->offering = defaults.offering.c_str();
+  params->always_on_offering = defaults.always_on_offering.c_str();
+  params->speedup = defaults.speedup;
+  params->sample = defaults.sample;
+  params->time_scale = defaults.time_scale;
   params->slo_ttft_s = absl::ToDoubleSeconds(defaults.slo_ttft);
   params->max_queue_wait_s = absl::ToDoubleSeconds(defaults.max_queue_wait);
-  params->max_instances = 256;
-  params->max_replicas = 256;
-  params->servegen_rate_scale = hearth::ServeGenOptions{}.rate_scale;
+  params->max_instances = defaults.max_instances;
+  params->max_replicas = defaults.max_replicas;
+  params->servegen_rate_scale = defaults.servegen_rate_scale;
   params->seed = defaults.seed;
 }
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -17,11 +16,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "hearth/policy_presets.h"
-#include "hearth/replica_profile.h"
+#include "hearth/simulation_inputs.h"
 #include "hearth/simulator.h"
-#include "hearth/trace.h"
 #include "nlohmann/json.hpp"
 
 // --seed (generate_command.cc) also seeds generated arrivals, sampling and failures.
@@ -74,72 +71,29 @@ int Fail(std::string_view what, const absl::Status& status) {
   return 1;
 }
 
-absl::StatusOr<std::vector<hearth::TraceRequest>> LoadTraces() {
-  const std::vector<std::string> specs = absl::GetFlag(FLAGS_trace);
-  if (specs.empty()) return absl::InvalidArgumentError("--trace is required");
-  std::vector<std::vector<hearth::TraceRequest>> traces;
-  std::vector<hearth::OverlayInput> inputs;
-  traces.reserve(specs.size());
-  for (const std::string& spec : specs) {
-    std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits('=', 1));
-    hearth::TraceOptions options;
-    options.seed = absl::GetFlag(FLAGS_seed);
-    if (parts.size() == 2) options.model = parts[1];
-    options.servegen.models = absl::GetFlag(FLAGS_servegen_models);
-    options.servegen.rate_scale = absl::GetFlag(FLAGS_servegen_rate_scale);
-    options.servegen.top_clients = absl::GetFlag(FLAGS_top);
-    options.azure_functions.top_functions = absl::GetFlag(FLAGS_top);
-    options.azure_functions.function_as_model = absl::GetFlag(FLAGS_functions_as_models);
-    absl::StatusOr<std::vector<hearth::TraceRequest>> trace = hearth::ReadTrace(parts[0], options);
-    if (!trace.ok()) return trace.status();
-    traces.push_back(*std::move(trace));
-    inputs.push_back({traces.back(), "", ""});
-  }
-  absl::StatusOr<std::vector<hearth::TraceRequest>> merged = hearth::Overlay(inputs);
-  if (!merged.ok()) return merged.status();
-  const double end_s = absl::GetFlag(FLAGS_end_s);
-  if (absl::GetFlag(FLAGS_start_s) != 0 || end_s != 0) {
-    merged = hearth::SelectWindow(*merged, absl::GetFlag(FLAGS_start_s),
-                                  end_s > 0 ? end_s : std::numeric_limits<double>::infinity());
-    if (!merged.ok()) return merged.status();
-  }
-  if (absl::GetFlag(FLAGS_sample) != 1.0) {
-    merged = hearth::Sample(*merged, absl::GetFlag(FLAGS_sample), absl::GetFlag(FLAGS_seed));
-    if (!merged.ok()) return merged.status();
-  }
-  if (absl::GetFlag(FLAGS_time_scale) != 1.0) {
-    merged = hearth::ScaleTime(*merged, absl::GetFlag(FLAGS_time_scale));
-  }
-  return merged;
-}
-
-absl::StatusOr<hearth::SimulationConfig> BaseConfig(
-    const std::vector<hearth::TraceRequest>& trace) {
-  absl::StatusOr<hearth::ReplicaProfile> profile =
-      hearth::ReplicaProfile::Load(absl::GetFlag(FLAGS_profile));
-  if (!profile.ok()) return profile.status();
-  if (absl::GetFlag(FLAGS_speedup) != 1.0) {
-    profile = profile->Scaled(absl::GetFlag(FLAGS_speedup));
-    if (!profile.ok()) return profile.status();
-  }
-  hearth::SimulationConfig config;
-  std::vector<std::string> models;
-  for (const hearth::TraceRequest& r : trace) {
-    if (std::find(models.begin(), models.end(), r.model) == models.end()) {
-      models.push_back(r.model);
-    }
-  }
-  for (const std::string& model : models) config.models.push_back({model, *profile});
-  config.max_instances = absl::GetFlag(FLAGS_max_instances);
-  config.max_replicas = absl::GetFlag(FLAGS_max_replicas);
-  config.price_catalog_path = absl::GetFlag(FLAGS_catalog);
-  config.offering = absl::GetFlag(FLAGS_offering);
-  config.always_on_offering = absl::GetFlag(FLAGS_always_on_offering);
-  config.provisioning_overhead = absl::Seconds(absl::GetFlag(FLAGS_provisioning_overhead_s));
-  config.slo_ttft = absl::Seconds(absl::GetFlag(FLAGS_slo_ttft_s));
-  config.max_queue_wait = absl::Seconds(absl::GetFlag(FLAGS_max_queue_wait_s));
-  config.seed = absl::GetFlag(FLAGS_seed);
-  return config;
+hearth::SimulationInputs InputsFromFlags() {
+  hearth::SimulationInputs inputs;
+  inputs.traces = absl::GetFlag(FLAGS_trace);
+  inputs.profile_path = absl::GetFlag(FLAGS_profile);
+  inputs.speedup = absl::GetFlag(FLAGS_speedup);
+  inputs.catalog_path = absl::GetFlag(FLAGS_catalog);
+  inputs.offering = absl::GetFlag(FLAGS_offering);
+  inputs.always_on_offering = absl::GetFlag(FLAGS_always_on_offering);
+  inputs.servegen_models = absl::GetFlag(FLAGS_servegen_models);
+  inputs.servegen_rate_scale = absl::GetFlag(FLAGS_servegen_rate_scale);
+  inputs.top = absl::GetFlag(FLAGS_top);
+  inputs.functions_as_models = absl::GetFlag(FLAGS_functions_as_models);
+  inputs.start_s = absl::GetFlag(FLAGS_start_s);
+  inputs.end_s = absl::GetFlag(FLAGS_end_s);
+  inputs.sample = absl::GetFlag(FLAGS_sample);
+  inputs.time_scale = absl::GetFlag(FLAGS_time_scale);
+  inputs.provisioning_overhead = absl::Seconds(absl::GetFlag(FLAGS_provisioning_overhead_s));
+  inputs.slo_ttft = absl::Seconds(absl::GetFlag(FLAGS_slo_ttft_s));
+  inputs.max_queue_wait = absl::Seconds(absl::GetFlag(FLAGS_max_queue_wait_s));
+  inputs.max_instances = absl::GetFlag(FLAGS_max_instances);
+  inputs.max_replicas = absl::GetFlag(FLAGS_max_replicas);
+  inputs.seed = absl::GetFlag(FLAGS_seed);
+  return inputs;
 }
 
 std::vector<std::string> Presets() {
@@ -201,10 +155,12 @@ absl::Status WriteText(const std::filesystem::path& path, const std::string& tex
 }  // namespace
 
 int RunSimulate() {
-  absl::StatusOr<std::vector<hearth::TraceRequest>> trace = LoadTraces();
-  if (!trace.ok()) return Fail("cannot read the trace", trace.status());
-  absl::StatusOr<hearth::SimulationConfig> base = BaseConfig(*trace);
-  if (!base.ok()) return Fail("bad configuration", base.status());
+  if (absl::GetFlag(FLAGS_trace).empty()) {
+    return Fail("cannot read the trace", absl::InvalidArgumentError("--trace is required"));
+  }
+  absl::StatusOr<hearth::PreparedSimulation> prepared = hearth::PrepareSimulation(InputsFromFlags());
+  if (!prepared.ok()) return Fail("cannot prepare the replay", prepared.status());
+  const hearth::SimulationConfig& base = prepared->base;
   const std::string out = absl::GetFlag(FLAGS_out);
   if (!out.empty()) {
     std::error_code error;
@@ -212,17 +168,15 @@ int RunSimulate() {
     if (error) return Fail("cannot create --out", absl::InternalError(error.message()));
   }
 
-  std::printf("%zu requests, %zu model(s), profile %s\n", trace->size(), base->models.size(),
-              base->models.front().profile.name.c_str());
+  std::printf("%zu requests, %zu model(s), profile %s\n", prepared->trace.size(),
+              base.models.size(), base.models.front().profile.name.c_str());
   std::printf("%-14s %10s %9s %8s %9s %9s %9s %8s %8s %9s\n", "policy", "cost", "$/1k req",
               "SLO", "TTFT p50", "TTFT p99", "cold", "inst-s", "idle-s", "events/s");
-  absl::StatusOr<hearth::ModelSizings> sizings = hearth::SizeModels(*base, *trace);
-  if (!sizings.ok()) return Fail("cannot size the replicas", sizings.status());
-  for (const auto& [model, sizing] : *sizings) {
-    hearth::SimModelConfig& m = *std::find_if(
-        base->models.begin(), base->models.end(),
+  for (const auto& [model, sizing] : prepared->sizings) {
+    const hearth::SimModelConfig& m = *std::find_if(
+        base.models.begin(), base.models.end(),
         [&](const hearth::SimModelConfig& c) { return c.name == model; });
-    absl::StatusOr<hearth::PlanResult> plan = hearth::PlanCapacity(*base, m, sizing);
+    absl::StatusOr<hearth::PlanResult> plan = hearth::PlanCapacity(base, m, sizing);
     if (!plan.ok()) return Fail("cannot plan capacity", plan.status());
     std::printf(
         "%s: one replica serves %.3f req/s within the SLO (%.1f in flight); demand peak %.1f, "
@@ -234,14 +188,8 @@ int RunSimulate() {
   }
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const std::string& preset : Presets()) {
-    hearth::SimulationConfig config = *base;
-    if (absl::Status s = hearth::ApplyPolicyPreset(preset, *sizings, &config); !s.ok()) {
-      return Fail("bad policy", s);
-    }
-    const absl::Time start = absl::Now();
-    absl::StatusOr<hearth::SimulationResult> result = hearth::Simulate(config, *trace);
+    absl::StatusOr<hearth::SimulationResult> result = hearth::SimulatePreset(*prepared, preset);
     if (!result.ok()) return Fail(absl::StrCat("policy ", preset), result.status());
-    result->wall_s = absl::ToDoubleSeconds(absl::Now() - start);
     const hearth::SimulationTotals& t = result->overall;
     std::printf("%-14s %10.4f %9.5f %7.2f%% %8.2fs %8.2fs %8.2f%% %8.0f %8.0f %9.0f\n",
                 preset.c_str(), t.cost, t.cost_per_1k_requests, 100 * t.slo_attainment,

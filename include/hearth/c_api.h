@@ -730,7 +730,7 @@ typedef struct hearth_sim_params {
   double servegen_rate_scale;    /* ServeGen traces: scale each window's count; 0.1 */
   int32_t top;                   /* ServeGen / Azure Functions: keep the N busiest
                                     clients / functions; 0 = all */
-  uint64_t seed;                 /* generated arrivals, sampling, failures; 1 */
+  uint64_t seed;                 /* generated arrivals, sampling, failures; 0 */
 } hearth_sim_params;
 
 HEARTH_API void hearth_sim_params_init(hearth_sim_params* params);
