@@ -567,7 +567,7 @@ class SimulateOptions(TypedDict, total=False):
     functions_as_models: bool
     time_scale: float
     start_s: float
-    end_s: float                  # default math.inf
+    end_s: float                  # default 0: to the end
     sample: float
     provisioning_overhead_s: float
     slo_ttft_s: float

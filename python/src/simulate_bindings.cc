@@ -1,9 +1,9 @@
-// hearth.simulate: `hearth simulate` as a function. Reads real traces, sizes the replicas
-// once, replays the trace under each policy preset through the real control plane
-// (include/hearth/simulator.h) and returns SimulationResult objects.
+// hearth.simulate: `hearth simulate` as a function, on the same SimulationInputs: reads
+// real traces, sizes the replicas once, replays the trace under each policy preset
+// through the real control plane (include/hearth/simulator.h) and returns
+// SimulationResult objects.
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <map>
 #include <string>
 #include <utility>
@@ -14,12 +14,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "bindings.h"
 #include "hearth/policy_presets.h"
-#include "hearth/replica_profile.h"
+#include "hearth/simulation_inputs.h"
 #include "hearth/simulator.h"
-#include "hearth/trace.h"
 #include "options.h"
 #include "status.h"
 
@@ -28,107 +26,28 @@ namespace {
 
 namespace py = pybind11;
 
-// The options of `hearth simulate` (examples/cli/simulate_command.cc), with its defaults.
-struct SimulateOptions {
-  double speedup = 1.0;
-  std::string offering = "gcp-cloud-run-2vcpu-instance";
-  std::string always_on_offering = "aws-ec2-m7g.large";
-  std::vector<std::string> servegen_models = {"deepseek-r1"};
-  double servegen_rate_scale = 0.1;
-  int top = 0;
-  bool functions_as_models = false;
-  double time_scale = 1.0;
-  double start_s = 0;
-  double end_s = std::numeric_limits<double>::infinity();
-  double sample = 1.0;
-  absl::Duration provisioning_overhead = absl::ZeroDuration();
-  absl::Duration slo_ttft = absl::Seconds(2);
-  absl::Duration max_queue_wait = absl::Seconds(60);
-  int max_instances = 256;
-  int max_replicas = 256;
-  uint64_t seed = 0;
-};
-
-const OptionTable<SimulateOptions>& Options() {
-  using O = SimulateOptions;
-  static const auto* table = &(new OptionTable<O>)
-                                  ->Add("speedup", &O::speedup)
-                                  .Add("offering", &O::offering)
-                                  .Add("always_on_offering", &O::always_on_offering)
-                                  .Add("servegen_models", &O::servegen_models)
-                                  .Add("servegen_rate_scale", &O::servegen_rate_scale)
-                                  .Add("top", &O::top)
-                                  .Add("functions_as_models", &O::functions_as_models)
-                                  .Add("time_scale", &O::time_scale)
-                                  .Add("start_s", &O::start_s)
-                                  .Add("end_s", &O::end_s)
-                                  .Add("sample", &O::sample)
-                                  .AddSeconds("provisioning_overhead_s", &O::provisioning_overhead)
-                                  .AddSeconds("slo_ttft_s", &O::slo_ttft)
-                                  .AddSeconds("max_queue_wait_s", &O::max_queue_wait)
-                                  .Add("max_instances", &O::max_instances)
-                                  .Add("max_replicas", &O::max_replicas)
-                                  .Add("seed", &O::seed);
+// The options of `hearth simulate`, read into the inputs the CLI fills from its flags.
+const OptionTable<SimulationInputs>& Options() {
+  using I = SimulationInputs;
+  static const auto* table = &(new OptionTable<I>)
+                                  ->Add("speedup", &I::speedup)
+                                  .Add("offering", &I::offering)
+                                  .Add("always_on_offering", &I::always_on_offering)
+                                  .Add("servegen_models", &I::servegen_models)
+                                  .Add("servegen_rate_scale", &I::servegen_rate_scale)
+                                  .Add("top", &I::top)
+                                  .Add("functions_as_models", &I::functions_as_models)
+                                  .Add("time_scale", &I::time_scale)
+                                  .Add("start_s", &I::start_s)
+                                  .Add("end_s", &I::end_s)
+                                  .Add("sample", &I::sample)
+                                  .AddSeconds("provisioning_overhead_s", &I::provisioning_overhead)
+                                  .AddSeconds("slo_ttft_s", &I::slo_ttft)
+                                  .AddSeconds("max_queue_wait_s", &I::max_queue_wait)
+                                  .Add("max_instances", &I::max_instances)
+                                  .Add("max_replicas", &I::max_replicas)
+                                  .Add("seed", &I::seed);
   return *table;
-}
-
-struct TraceSpec {
-  std::string path;
-  std::string model;  // empty: the reader's default (the file's name)
-};
-
-// Reads, overlays (one model per trace unless named alike), windows, samples and rescales.
-absl::StatusOr<std::vector<TraceRequest>> LoadTraces(const std::vector<TraceSpec>& specs,
-                                                     const SimulateOptions& o) {
-  std::vector<std::vector<TraceRequest>> traces;
-  traces.reserve(specs.size());
-  std::vector<OverlayInput> inputs;
-  for (const TraceSpec& spec : specs) {
-    TraceOptions options;
-    options.seed = o.seed;
-    options.model = spec.model;
-    options.servegen.models = o.servegen_models;
-    options.servegen.rate_scale = o.servegen_rate_scale;
-    options.servegen.top_clients = o.top;
-    options.azure_functions.top_functions = o.top;
-    options.azure_functions.function_as_model = o.functions_as_models;
-    absl::StatusOr<std::vector<TraceRequest>> trace = ReadTrace(spec.path, options);
-    if (!trace.ok()) return trace.status();
-    traces.push_back(*std::move(trace));
-    inputs.push_back({traces.back(), "", ""});
-  }
-  absl::StatusOr<std::vector<TraceRequest>> merged = Overlay(inputs);
-  if (merged.ok() && (o.start_s != 0 || o.end_s != std::numeric_limits<double>::infinity())) {
-    merged = SelectWindow(*merged, o.start_s, o.end_s);
-  }
-  if (merged.ok() && o.sample != 1.0) merged = Sample(*merged, o.sample, o.seed);
-  if (merged.ok() && o.time_scale != 1.0) merged = ScaleTime(*merged, o.time_scale);
-  return merged;
-}
-
-absl::StatusOr<SimulationConfig> BaseConfig(const std::vector<TraceRequest>& trace,
-                                            const std::string& profile_path,
-                                            const std::string& catalog_path,
-                                            const SimulateOptions& o) {
-  absl::StatusOr<ReplicaProfile> profile = ReplicaProfile::Load(profile_path);
-  if (profile.ok() && o.speedup != 1.0) profile = profile->Scaled(o.speedup);
-  if (!profile.ok()) return profile.status();
-  SimulationConfig config;
-  for (const TraceRequest& r : trace) {
-    const bool known = std::any_of(config.models.begin(), config.models.end(),
-                                   [&](const SimModelConfig& m) { return m.name == r.model; });
-    if (!known) config.models.push_back({.name = r.model, .profile = *profile});
-  }
-  config.max_instances = o.max_instances;
-  config.max_replicas = o.max_replicas;
-  config.price_catalog_path = catalog_path;
-  config.offering = o.offering;
-  config.always_on_offering = o.always_on_offering;
-  config.provisioning_overhead = o.provisioning_overhead;
-  config.slo_ttft = o.slo_ttft;
-  config.max_queue_wait = o.max_queue_wait;
-  config.seed = o.seed;
-  return config;
 }
 
 struct PresetResult {
@@ -136,48 +55,37 @@ struct PresetResult {
   SimulationResult result;
 };
 
-absl::StatusOr<std::vector<PresetResult>> Run(const std::vector<TraceSpec>& traces,
-                                              const std::vector<std::string>& presets,
-                                              const std::string& profile,
-                                              const std::string& catalog,
-                                              const SimulateOptions& options) {
-  absl::StatusOr<std::vector<TraceRequest>> trace = LoadTraces(traces, options);
-  if (!trace.ok()) return trace.status();
-  absl::StatusOr<SimulationConfig> base = BaseConfig(*trace, profile, catalog, options);
-  if (!base.ok()) return base.status();
-  absl::StatusOr<ModelSizings> sizings = SizeModels(*base, *trace);
-  if (!sizings.ok()) return sizings.status();
+absl::StatusOr<std::vector<PresetResult>> Run(const SimulationInputs& inputs,
+                                              const std::vector<std::string>& presets) {
+  absl::StatusOr<PreparedSimulation> prepared = PrepareSimulation(inputs);
+  if (!prepared.ok()) return prepared.status();
   std::vector<PresetResult> results;
   for (const std::string& preset : presets) {
-    SimulationConfig config = *base;
-    if (absl::Status s = ApplyPolicyPreset(preset, *sizings, &config); !s.ok()) return s;
-    const absl::Time start = absl::Now();
-    absl::StatusOr<SimulationResult> result = Simulate(config, *trace);
+    absl::StatusOr<SimulationResult> result = SimulatePreset(*prepared, preset);
     if (!result.ok()) {
       return absl::Status(result.status().code(),
                           absl::StrCat("policy ", preset, ": ", result.status().message()));
     }
-    result->wall_s = absl::ToDoubleSeconds(absl::Now() - start);
     results.push_back({preset, *std::move(result)});
   }
   return results;
 }
 
-std::vector<TraceSpec> TracesFromPython(const py::handle& traces) {
+// Paths, or (path, model) pairs, as SimulationInputs::traces spells them (PATH=MODEL).
+std::vector<std::string> TracesFromPython(const py::handle& traces) {
   if (py::isinstance<py::str>(traces) || !py::isinstance<py::sequence>(traces)) {
     throw py::type_error("traces takes a list of paths or (path, model) pairs");
   }
   py::object fspath = py::module_::import("os").attr("fspath");
-  std::vector<TraceSpec> specs;
+  std::vector<std::string> specs;
   for (const py::handle& item : traces) {
     if (py::isinstance<py::tuple>(item)) {
       auto [path, model] = item.cast<std::pair<py::object, std::string>>();
-      specs.push_back({fspath(path).cast<std::string>(), std::move(model)});
+      specs.push_back(absl::StrCat(fspath(path).cast<std::string>(), "=", model));
     } else {
-      specs.push_back({fspath(item).cast<std::string>(), ""});
+      specs.push_back(fspath(item).cast<std::string>());
     }
   }
-  if (specs.empty()) throw StatusError(absl::InvalidArgumentError("traces is empty"));
   return specs;
 }
 
@@ -205,16 +113,16 @@ std::vector<std::string> PresetsFromPython(const py::handle& policy) {
 py::object SimulateFromPython(const py::handle& traces, const py::handle& policy,
                               const py::object& profile, const py::object& catalog,
                               const py::kwargs& kwargs) {
-  const std::vector<TraceSpec> specs = TracesFromPython(traces);
   const std::vector<std::string> presets = PresetsFromPython(policy);
-  const SimulateOptions options = Options().Read(kwargs);
+  SimulationInputs inputs = Options().Read(kwargs);
+  inputs.traces = TracesFromPython(traces);
   py::object fspath = py::module_::import("os").attr("fspath");
-  const std::string profile_path = fspath(profile).cast<std::string>();
-  const std::string catalog_path = fspath(catalog).cast<std::string>();
+  inputs.profile_path = fspath(profile).cast<std::string>();
+  inputs.catalog_path = fspath(catalog).cast<std::string>();
   absl::StatusOr<std::vector<PresetResult>> results;
   {
     py::gil_scoped_release release;
-    results = Run(specs, presets, profile_path, catalog_path, options);
+    results = Run(inputs, presets);
   }
   std::vector<PresetResult> done = ValueOrThrow(std::move(results));
   if (py::isinstance<py::str>(policy) && policy.cast<std::string>() != "all") {
@@ -330,7 +238,7 @@ void BindSimulate(py::module_& m) {
          "(returns {name: SimulationResult}); presets: " +
          absl::StrJoin(PolicyPresetNames(), ", ") +
          ". profile: a replica profile JSON; catalog: a price catalog JSON. Options "
-         "(defaults): " +
+         "(defaults; end_s=0 replays to the end): " +
          Options().Describe() + ".")
             .c_str());
 }

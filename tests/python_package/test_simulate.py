@@ -80,6 +80,10 @@ def test_bad_input(run, data, tmp_path):
         run([conv], end_s=60, offering="no-such-offering")
     with pytest.raises(hearth.InvalidArgumentError):
         run([conv], start_s=100, end_s=50)
+    with pytest.raises(hearth.InvalidArgumentError, match="no request"):
+        run([conv], start_s=1e6)  # past the trace's hour
+    with pytest.raises(hearth.InvalidArgumentError):
+        run([])
     with pytest.raises(TypeError, match="traces"):
         run(str(conv))
     with pytest.raises(TypeError, match="max_queue_wait"):
