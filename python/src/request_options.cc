@@ -35,15 +35,21 @@ const OptionTable<GenerateRequest>& Options() {
 std::vector<ChatMessage> MessagesFromPython(const py::handle& messages) {
   std::vector<ChatMessage> out;
   for (const py::handle& message : messages) {
-    if (py::isinstance<py::dict>(message)) {
-      py::dict fields = py::reinterpret_borrow<py::dict>(message);
-      if (!fields.contains("role") || !fields.contains("content")) {
-        throw py::value_error("each message needs 'role' and 'content'");
+    try {
+      if (py::isinstance<py::dict>(message)) {
+        py::dict fields = py::reinterpret_borrow<py::dict>(message);
+        if (!fields.contains("role") || !fields.contains("content")) {
+          throw py::value_error("each message needs 'role' and 'content'");
+        }
+        out.push_back(
+            {fields["role"].cast<std::string>(), fields["content"].cast<std::string>()});
+      } else {
+        auto [role, content] = message.cast<std::pair<std::string, std::string>>();
+        out.push_back({std::move(role), std::move(content)});
       }
-      out.push_back({fields["role"].cast<std::string>(), fields["content"].cast<std::string>()});
-    } else {
-      auto [role, content] = message.cast<std::pair<std::string, std::string>>();
-      out.push_back({std::move(role), std::move(content)});
+    } catch (const py::cast_error&) {
+      throw py::type_error(
+          "each message is a {'role': str, 'content': str} dict or a (role, content) pair");
     }
   }
   return out;
@@ -69,7 +75,11 @@ GenerateRequest RequestFromPython(const std::optional<std::string>& prompt,
   if (py::isinstance<py::str>(stop)) {
     request.stop = {stop.cast<std::string>()};
   } else if (!stop.is_none()) {
-    request.stop = stop.cast<std::vector<std::string>>();
+    try {
+      request.stop = stop.cast<std::vector<std::string>>();
+    } catch (const py::cast_error&) {
+      throw py::type_error("option 'stop' is a string or a sequence of strings");
+    }
   }
   if (!timeout.is_none()) {
     const absl::Duration seconds = SecondsToDuration(timeout, "timeout");

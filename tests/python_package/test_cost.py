@@ -176,6 +176,10 @@ def test_bad_input(catalog, repo, tmp_path):
         cache.insert("m", "hello", temperature=0, response="x" * 100)
     with pytest.raises(TypeError, match="temprature"):
         cache.lookup("m", "hello", temprature=0)
+    with pytest.raises(TypeError, match="message"):
+        cache.lookup("m", messages=[("user", 5)], temperature=0)
+    with pytest.raises(TypeError, match="stop"):
+        cache.lookup("m", "hello", stop=[1, 2], temperature=0)
     with pytest.raises(hearth.InvalidArgumentError):
         hearth.Router([hearth.ModelTier("a", "m", 1), hearth.ModelTier("a", "n", 2)])
     with pytest.raises(hearth.InvalidArgumentError):
