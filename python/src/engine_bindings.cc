@@ -4,15 +4,15 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "bindings.h"
+#include "gil.h"
 #include "hearth/engine.h"
+#include "request_options.h"
 #include "status.h"
 
 namespace hearth::python {
@@ -20,103 +20,6 @@ namespace {
 
 namespace py = pybind11;
 using EnginePtr = std::shared_ptr<Engine>;
-
-// An Engine's destructor joins its scheduler thread, which may be waiting for the GIL
-// inside a Python callback: the GIL must be free while it runs.
-EnginePtr ShareEngine(std::unique_ptr<Engine> engine) {
-  return EnginePtr(engine.release(), [](Engine* doomed) {
-    if (PyGILState_Check()) {
-      py::gil_scoped_release release;
-      delete doomed;
-    } else {
-      delete doomed;
-    }
-  });
-}
-
-template <typename T>
-T TakeOption(py::dict& options, const char* name, T fallback) {
-  if (!options.contains(name)) return fallback;
-  py::object value = options.attr("pop")(name);
-  try {
-    return value.cast<T>();
-  } catch (const py::cast_error&) {
-    throw py::type_error(absl::StrCat("option '", name, "' has the wrong type (",
-                                      std::string(py::str(py::type::of(value).attr("__name__"))),
-                                      ")"));
-  }
-}
-
-std::vector<ChatMessage> MessagesFromPython(const py::handle& messages) {
-  std::vector<ChatMessage> out;
-  for (const py::handle& message : messages) {
-    try {
-      if (py::isinstance<py::dict>(message)) {
-        py::dict fields = py::reinterpret_borrow<py::dict>(message);
-        if (!fields.contains("role") || !fields.contains("content")) {
-          throw py::value_error("each message needs 'role' and 'content'");
-        }
-        out.push_back(
-            {fields["role"].cast<std::string>(), fields["content"].cast<std::string>()});
-      } else {
-        auto pair = message.cast<std::pair<std::string, std::string>>();
-        out.push_back({pair.first, pair.second});
-      }
-    } catch (const py::cast_error&) {
-      throw py::type_error(
-          "each message is a {'role': str, 'content': str} dict or a (role, content) pair");
-    }
-  }
-  return out;
-}
-
-// Reads the request options (see RequestOptions in _hearth.pyi) from keyword arguments;
-// an unknown keyword is a TypeError, as for any Python function.
-GenerateRequest RequestFromPython(const std::optional<std::string>& prompt,
-                                  const py::kwargs& kwargs) {
-  py::dict options(kwargs);
-  GenerateRequest request;
-  if (prompt) request.prompt = *prompt;
-  if (options.contains("messages")) {
-    py::object messages = options.attr("pop")("messages");
-    if (!messages.is_none()) request.messages = MessagesFromPython(messages);
-  }
-  request.max_tokens = TakeOption(options, "max_tokens", request.max_tokens);
-  SamplingParams& sampling = request.sampling;
-  sampling.temperature = TakeOption(options, "temperature", sampling.temperature);
-  sampling.top_k = TakeOption(options, "top_k", sampling.top_k);
-  sampling.top_p = TakeOption(options, "top_p", sampling.top_p);
-  sampling.min_p = TakeOption(options, "min_p", sampling.min_p);
-  sampling.repetition_penalty =
-      TakeOption(options, "repetition_penalty", sampling.repetition_penalty);
-  sampling.repetition_window =
-      TakeOption(options, "repetition_window", sampling.repetition_window);
-  sampling.seed = TakeOption(options, "seed", sampling.seed);
-  if (options.contains("stop")) {
-    py::object stop = options.attr("pop")("stop");
-    if (py::isinstance<py::str>(stop)) {
-      request.stop = {stop.cast<std::string>()};
-    } else if (!stop.is_none()) {
-      try {
-        request.stop = stop.cast<std::vector<std::string>>();
-      } catch (const py::cast_error&) {
-        throw py::type_error("option 'stop' is a string or a sequence of strings");
-      }
-    }
-  }
-  request.ignore_eos = TakeOption(options, "ignore_eos", request.ignore_eos);
-  request.priority = TakeOption(options, "priority", request.priority);
-  std::optional<double> timeout = TakeOption(options, "timeout", std::optional<double>());
-  if (timeout) {
-    if (!(*timeout > 0)) throw StatusError(absl::InvalidArgumentError("timeout must be > 0 seconds"));
-    request.deadline = absl::Now() + absl::Seconds(*timeout);
-  }
-  if (!options.empty()) {
-    throw py::type_error(absl::StrCat("unexpected keyword argument '",
-                                      std::string(py::str(options.begin()->first)), "'"));
-  }
-  return request;
-}
 
 // A Python on_token callable, called on the Engine's scheduler thread. Its first
 // exception stops the request and is raised again by whoever collects the result.
@@ -267,7 +170,9 @@ EnginePtr CreateEngine(const py::object& model_path, int threads, int context_le
     py::gil_scoped_release release;
     engine = Engine::Create(config);
   }
-  return ShareEngine(ValueOrThrow(std::move(engine)));
+  // Its destructor joins the scheduler thread, which may wait for the GIL inside a
+  // Python on_token callback.
+  return ShareReleasingGil(ValueOrThrow(std::move(engine)));
 }
 
 void BindValueTypes(py::module_& m) {
