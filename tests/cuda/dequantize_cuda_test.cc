@@ -17,12 +17,14 @@
 #include "gtest/gtest.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/quant_types.h"
+#include "tests/cuda/cuda_test_util.h"
 #include "tests/testing/reference_quantizers.h"
 
 namespace hearth::cuda {
 namespace {
 
 using ::hearth::testing::EncodeBlocks;
+using test::DeviceBuffer;
 
 using cpu::BlockQ4_0;
 using cpu::BlockQ4_1;
@@ -70,40 +72,7 @@ std::vector<std::byte> MakeWeights(GgmlType type, int64_t rows, int64_t cols,
   return {};
 }
 
-// Device buffer freed on scope exit.
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(size_t bytes) {
-    if (bytes > 0) error_ = cudaMalloc(&ptr_, bytes);
-  }
-  ~DeviceBuffer() {
-    if (ptr_ != nullptr) cudaFree(ptr_);
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  void* get() const { return ptr_; }
-  cudaError_t error() const { return error_; }
-
- private:
-  void* ptr_ = nullptr;
-  cudaError_t error_ = cudaSuccess;
-};
-
-#define ASSERT_CUDA_OK(expr)                                                            \
-  do {                                                                                  \
-    const cudaError_t hearth_err = (expr);                                              \
-    ASSERT_EQ(hearth_err, cudaSuccess) << #expr << ": " << cudaGetErrorName(hearth_err) \
-                                       << " " << cudaGetErrorString(hearth_err);        \
-  } while (0)
-
-class DequantizeCudaTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const absl::StatusOr<int> count = CudaDeviceCount();
-    ASSERT_TRUE(count.ok()) << count.status();
-    if (*count == 0) GTEST_SKIP() << "no CUDA device or driver: GPU test skipped";
-  }
-};
+class DequantizeCudaTest : public test::CudaTest {};
 
 TEST(CudaDeviceCountTest, NeverFailsForMissingGpu) {
   const absl::StatusOr<int> count = CudaDeviceCount();
@@ -115,8 +84,8 @@ TEST(CudaDeviceCountTest, NeverFailsForMissingGpu) {
 // cpu::DequantizeRow, row by row.
 void CheckMatchesCpu(GgmlType type, int64_t rows, int64_t cols, std::mt19937& rng,
                      cudaStream_t stream) {
-  SCOPED_TRACE(absl::StrFormat("%s (%d, %d)", std::string(cpu::TypeName(static_cast<uint32_t>(type))),
-                               rows, cols));
+  SCOPED_TRACE(absl::StrFormat(
+      "%s (%d, %d)", std::string(cpu::TypeName(static_cast<uint32_t>(type))), rows, cols));
   const std::vector<std::byte> w = MakeWeights(type, rows, cols, rng);
   ASSERT_EQ(w.size(), cpu::RowBytes(type, cols) * static_cast<size_t>(rows));
   const size_t n = static_cast<size_t>(rows * cols);
