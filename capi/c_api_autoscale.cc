@@ -116,6 +116,7 @@ absl::StatusOr<std::vector<std::unique_ptr<hearth::ScalingPolicy>>> MakePolicies
 }  // namespace
 }  // namespace hearth_capi
 
+using hearth_capi::CheckHandle;
 using hearth_capi::CheckNotNull;
 using hearth_capi::CheckSize;
 using hearth_capi::Fail;
@@ -167,19 +168,23 @@ int hearth_autoscaler_create(const hearth_autoscaler_params* params, hearth_auto
     absl::StatusOr<std::vector<std::unique_ptr<hearth::ScalingPolicy>>> policies =
         hearth_capi::MakePolicies(*params);
     if (!policies.ok()) return Fail(policies.status());
+    absl::StatusOr<std::shared_ptr<hearth::Clock>> clock = hearth_capi::ClockOf(params->clock);
+    if (!clock.ok()) return Fail(clock.status());
     auto handle = std::make_unique<hearth_autoscaler>();
-    handle->clock = hearth_capi::ClockOf(params->clock);
+    handle->clock = *std::move(clock);
     absl::StatusOr<std::unique_ptr<hearth::AutoScaler>> autoscaler = hearth::AutoScaler::Create(
         {.min_replicas = params->min_replicas, .max_replicas = params->max_replicas},
         *std::move(policies), handle->clock.get());
     if (!autoscaler.ok()) return Fail(autoscaler.status());
     handle->autoscaler = *std::move(autoscaler);
-    *out = handle.release();
+    *out = hearth_capi::Publish(std::move(handle));
     return static_cast<int>(HEARTH_OK);
   });
 }
 
-void hearth_autoscaler_destroy(hearth_autoscaler* autoscaler) { delete autoscaler; }
+void hearth_autoscaler_destroy(hearth_autoscaler* autoscaler) {
+  hearth_capi::Destroy(autoscaler);
+}
 
 void hearth_load_sample_init(hearth_load_sample* sample) {
   if (sample == nullptr) return;
@@ -189,7 +194,7 @@ void hearth_load_sample_init(hearth_load_sample* sample) {
 
 int hearth_autoscaler_observe(hearth_autoscaler* autoscaler, const hearth_load_sample* sample) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(autoscaler, "autoscaler"));
+    HEARTH_CAPI_CHECK(CheckHandle(autoscaler, "autoscaler"));
     HEARTH_CAPI_CHECK(CheckNotNull(sample, "sample"));
     HEARTH_CAPI_CHECK(
         CheckSize(sample->struct_size, sizeof(hearth_load_sample), "hearth_load_sample"));
@@ -213,7 +218,7 @@ int hearth_autoscaler_observe(hearth_autoscaler* autoscaler, const hearth_load_s
 int hearth_autoscaler_decide(hearth_autoscaler* autoscaler, int32_t* desired, char* reason,
                              size_t reason_size) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(autoscaler, "autoscaler"));
+    HEARTH_CAPI_CHECK(CheckHandle(autoscaler, "autoscaler"));
     HEARTH_CAPI_CHECK(CheckNotNull(desired, "desired"));
     if (reason == nullptr && reason_size > 0) {
       return Fail(HEARTH_INVALID_ARGUMENT, "reason is NULL but reason_size > 0");
@@ -236,7 +241,7 @@ int hearth_autoscaler_decide(hearth_autoscaler* autoscaler, int32_t* desired, ch
 
 int hearth_autoscaler_set_cold_start(hearth_autoscaler* autoscaler, double seconds) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(autoscaler, "autoscaler"));
+    HEARTH_CAPI_CHECK(CheckHandle(autoscaler, "autoscaler"));
     absl::StatusOr<absl::Duration> d = hearth_capi::ToDuration(seconds, "seconds");
     if (!d.ok()) return Fail(d.status());
     autoscaler->autoscaler->SetColdStart(*d);

@@ -11,8 +11,11 @@
 
 namespace hearth_capi {
 
-std::shared_ptr<hearth::Clock> ClockOf(const hearth_clock* clock) {
-  if (clock != nullptr) return clock->clock;
+absl::StatusOr<std::shared_ptr<hearth::Clock>> ClockOf(const hearth_clock* clock) {
+  if (clock != nullptr) {
+    if (absl::Status s = CheckHandle(clock, "clock"); !s.ok()) return s;
+    return clock->clock;
+  }
   // The real clock is process-wide and never destroyed: shared without ownership.
   return std::shared_ptr<hearth::Clock>(hearth::RealClock(), [](hearth::Clock*) {});
 }
@@ -36,17 +39,17 @@ int hearth_clock_create_manual(double start_s, hearth_clock** out) {
     if (!std::isfinite(start_s)) {
       return Fail(HEARTH_INVALID_ARGUMENT, "start_s is not a finite number of seconds");
     }
-    *out = new hearth_clock{
-        std::make_shared<hearth::ManualClock>(absl::UnixEpoch() + absl::Seconds(start_s))};
+    *out = hearth_capi::Publish(std::make_unique<hearth_clock>(hearth_clock{
+        std::make_shared<hearth::ManualClock>(absl::UnixEpoch() + absl::Seconds(start_s))}));
     return static_cast<int>(HEARTH_OK);
   });
 }
 
-void hearth_clock_destroy(hearth_clock* clock) { delete clock; }
+void hearth_clock_destroy(hearth_clock* clock) { hearth_capi::Destroy(clock); }
 
 int hearth_clock_advance(hearth_clock* clock, double seconds) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(hearth_capi::CheckNotNull(clock, "clock"));
+    HEARTH_CAPI_CHECK(hearth_capi::CheckHandle(clock, "clock"));
     absl::StatusOr<absl::Duration> d = hearth_capi::ToDuration(seconds, "seconds");
     if (!d.ok()) return Fail(d.status());
     clock->clock->Advance(*d);
@@ -55,7 +58,8 @@ int hearth_clock_advance(hearth_clock* clock, double seconds) {
 }
 
 double hearth_clock_now(const hearth_clock* clock) {
-  return hearth_capi::ToUnixSeconds(hearth_capi::ClockOf(clock)->Now());
+  absl::StatusOr<std::shared_ptr<hearth::Clock>> c = hearth_capi::ClockOf(clock);
+  return c.ok() ? hearth_capi::ToUnixSeconds((*c)->Now()) : std::nan("");
 }
 
 }  // extern "C"

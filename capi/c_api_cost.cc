@@ -88,6 +88,7 @@ absl::StatusOr<hearth::Router*> RouterOf(const hearth_cost& cost) {
 }  // namespace
 }  // namespace hearth_capi
 
+using hearth_capi::CheckHandle;
 using hearth_capi::CheckNotNull;
 using hearth_capi::CheckSize;
 using hearth_capi::CheckText;
@@ -122,6 +123,8 @@ int hearth_cost_create(const hearth_cost_params* params, hearth_cost** out) {
     HEARTH_CAPI_CHECK(
         CheckSize(params->struct_size, sizeof(hearth_cost_params), "hearth_cost_params"));
     HEARTH_CAPI_CHECK(CheckText(params->catalog_path, "catalog_path"));
+    absl::StatusOr<std::shared_ptr<hearth::Clock>> clock = hearth_capi::ClockOf(params->clock);
+    if (!clock.ok()) return Fail(clock.status());
     hearth::CostOptimizerConfig config;
     config.ledger.output_token_weight = params->output_token_weight;
     absl::StatusOr<hearth::RouterConfig> router = hearth_capi::ToRouter(*params);
@@ -135,7 +138,7 @@ int hearth_cost_create(const hearth_cost_params* params, hearth_cost** out) {
     absl::StatusOr<hearth::PriceCatalog> catalog = hearth::PriceCatalog::Load(params->catalog_path);
     if (!catalog.ok()) return Fail(catalog.status());
     auto handle = std::make_unique<hearth_cost>();
-    handle->clock = hearth_capi::ClockOf(params->clock);
+    handle->clock = *std::move(clock);
     absl::StatusOr<std::unique_ptr<hearth::CostOptimizer>> optimizer =
         hearth::CostOptimizer::Create(*std::move(catalog), std::move(config), handle->clock.get());
     if (!optimizer.ok()) return Fail(optimizer.status());
@@ -143,16 +146,16 @@ int hearth_cost_create(const hearth_cost_params* params, hearth_cost** out) {
     for (const hearth::Offering& o : handle->optimizer->catalog().offerings()) {
       handle->kinds.emplace_back(hearth::OfferingKindName(o.kind));
     }
-    *out = handle.release();
+    *out = hearth_capi::Publish(std::move(handle));
     return static_cast<int>(HEARTH_OK);
   });
 }
 
-void hearth_cost_destroy(hearth_cost* cost) { delete cost; }
+void hearth_cost_destroy(hearth_cost* cost) { hearth_capi::Destroy(cost); }
 
 int hearth_cost_offering_count(const hearth_cost* cost, size_t* count) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckNotNull(count, "count"));
     *count = cost->optimizer->catalog().offerings().size();
     return static_cast<int>(HEARTH_OK);
@@ -161,7 +164,7 @@ int hearth_cost_offering_count(const hearth_cost* cost, size_t* count) {
 
 int hearth_cost_offering_at(const hearth_cost* cost, size_t index, hearth_offering* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(CheckSize(out->struct_size, sizeof(hearth_offering), "hearth_offering"));
     const size_t count = cost->optimizer->catalog().offerings().size();
@@ -176,7 +179,7 @@ int hearth_cost_offering_at(const hearth_cost* cost, size_t index, hearth_offeri
 
 int hearth_cost_find_offering(const hearth_cost* cost, const char* name, hearth_offering* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(name, "name"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(CheckSize(out->struct_size, sizeof(hearth_offering), "hearth_offering"));
@@ -190,7 +193,7 @@ int hearth_cost_find_offering(const hearth_cost* cost, const char* name, hearth_
 int hearth_cost_price(const hearth_cost* cost, const char* offering, double run_s,
                       hearth_price* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(offering, "offering"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(CheckSize(out->struct_size, sizeof(hearth_price), "hearth_price"));
@@ -209,7 +212,7 @@ int hearth_cost_price(const hearth_cost* cost, const char* offering, double run_
 int hearth_cost_record_instance_time(hearth_cost* cost, const char* model, const char* offering,
                                      double run_s) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     HEARTH_CAPI_CHECK(CheckText(offering, "offering"));
     absl::StatusOr<absl::Duration> run = hearth_capi::ToDuration(run_s, "run_s");
@@ -223,7 +226,7 @@ int hearth_cost_record_request(hearth_cost* cost, const char* tenant, const char
                                int64_t prompt_tokens, int64_t output_tokens,
                                const char* offering) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(tenant, "tenant"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     if (offering != nullptr) HEARTH_CAPI_CHECK(CheckText(offering, "offering"));
@@ -236,7 +239,7 @@ int hearth_cost_record_request(hearth_cost* cost, const char* tenant, const char
 int hearth_cost_set_budget(hearth_cost* cost, const char* tenant, double amount,
                            double period_s) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(tenant, "tenant"));
     absl::StatusOr<absl::Duration> period = hearth_capi::ToDuration(period_s, "period_s");
     if (!period.ok()) return Fail(period.status());
@@ -250,7 +253,7 @@ int hearth_cost_set_budget(hearth_cost* cost, const char* tenant, double amount,
 
 int hearth_cost_period_spend(hearth_cost* cost, const char* tenant, double* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(tenant, "tenant"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     absl::StatusOr<double> spend = cost->optimizer->ledger().PeriodSpend(tenant);
@@ -262,7 +265,7 @@ int hearth_cost_period_spend(hearth_cost* cost, const char* tenant, double* out)
 
 int hearth_cost_alert_count(const hearth_cost* cost, size_t* count) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckNotNull(count, "count"));
     *count = cost->optimizer->ledger().alerts().size();
     return static_cast<int>(HEARTH_OK);
@@ -271,7 +274,7 @@ int hearth_cost_alert_count(const hearth_cost* cost, size_t* count) {
 
 int hearth_cost_get_totals(const hearth_cost* cost, hearth_cost_totals* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(
         CheckSize(out->struct_size, sizeof(hearth_cost_totals), "hearth_cost_totals"));
@@ -286,7 +289,7 @@ int hearth_cost_get_totals(const hearth_cost* cost, hearth_cost_totals* out) {
 
 int hearth_cost_get_tenant(const hearth_cost* cost, const char* tenant, hearth_tenant_cost* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(tenant, "tenant"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(
@@ -308,7 +311,7 @@ int hearth_cost_get_tenant(const hearth_cost* cost, const char* tenant, hearth_t
 
 int hearth_cost_get_model(const hearth_cost* cost, const char* model, hearth_model_cost* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(CheckSize(out->struct_size, sizeof(hearth_model_cost), "hearth_model_cost"));
@@ -331,7 +334,7 @@ int hearth_cost_get_model(const hearth_cost* cost, const char* model, hearth_mod
 int hearth_cost_cache_put(hearth_cost* cost, const char* model, const hearth_request* request,
                           int seed_explicit, const char* response) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     HEARTH_CAPI_CHECK(CheckText(response, "response"));
     absl::StatusOr<hearth::GenerateRequest> r = hearth_capi::ToRequest(request);
@@ -346,7 +349,7 @@ int hearth_cost_cache_get(hearth_cost* cost, const char* model, const hearth_req
   return Guard([&] {
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     *out = nullptr;
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     absl::StatusOr<hearth::GenerateRequest> r = hearth_capi::ToRequest(request);
     if (!r.ok()) return Fail(r.status());
@@ -363,7 +366,7 @@ int hearth_cost_cache_get(hearth_cost* cost, const char* model, const hearth_req
 
 int hearth_cost_cache_stats(const hearth_cost* cost, hearth_cache_stats* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(
         CheckSize(out->struct_size, sizeof(hearth_cache_stats), "hearth_cache_stats"));
@@ -384,7 +387,7 @@ int hearth_cost_cache_stats(const hearth_cost* cost, hearth_cache_stats* out) {
 int hearth_cost_route(hearth_cost* cost, const char* prompt, int64_t prompt_tokens,
                       int64_t max_tokens, hearth_route* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckText(prompt, "prompt"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(CheckSize(out->struct_size, sizeof(hearth_route), "hearth_route"));
@@ -403,7 +406,7 @@ int hearth_cost_route(hearth_cost* cost, const char* prompt, int64_t prompt_toke
 int hearth_cost_escalate(hearth_cost* cost, int32_t from, double mean_logprob,
                          hearth_route* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(CheckSize(out->struct_size, sizeof(hearth_route), "hearth_route"));
     absl::StatusOr<hearth::Router*> router = hearth_capi::RouterOf(*cost);

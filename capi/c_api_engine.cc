@@ -92,19 +92,21 @@ hearth::TokenCallback ToCallback(hearth_token_callback on_token, void* user_data
 
 int Deliver(absl::StatusOr<hearth::GenerateResult> result, hearth_result** out) {
   if (!result.ok()) return Fail(result.status());
-  auto* r = new hearth_result{*std::move(result), ""};
+  auto r = std::make_unique<hearth_result>(hearth_result{*std::move(result), ""});
   r->finish_reason = std::string(hearth::FinishReasonName(r->result.finish_reason));
-  *out = r;
+  *out = Publish(std::move(r));
   return HEARTH_OK;
 }
 
 }  // namespace
 }  // namespace hearth_capi
 
+using hearth_capi::CheckHandle;
 using hearth_capi::CheckSize;
 using hearth_capi::Deliver;
 using hearth_capi::Fail;
 using hearth_capi::Guard;
+using hearth_capi::IsLive;
 using hearth_capi::ToCallback;
 using hearth_capi::ToRequest;
 
@@ -125,19 +127,15 @@ int hearth_engine_create(const hearth_engine_params* params, hearth_engine** out
     if (!config.ok()) return Fail(config.status());
     absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(*config);
     if (!engine.ok()) return Fail(engine.status());
-    auto* handle = new hearth_engine{*std::move(engine)};
+    auto handle = std::make_unique<hearth_engine>(hearth_engine{*std::move(engine)});
     handle->engine = handle->owned.get();
-    *out = handle;
+    *out = hearth_capi::Publish(std::move(handle));
     return static_cast<int>(HEARTH_OK);
   });
 }
 
-void hearth_engine_destroy(hearth_engine* engine) {
-  Guard([&] {
-    if (engine != nullptr && engine->owned != nullptr) delete engine;
-    return static_cast<int>(HEARTH_OK);
-  });
-}
+// A lease's borrowed engine is not a kEngine: left alone.
+void hearth_engine_destroy(hearth_engine* engine) { hearth_capi::Destroy(engine); }
 
 void hearth_request_init(hearth_request* request) {
   if (request == nullptr) return;
@@ -160,7 +158,7 @@ int hearth_engine_generate(hearth_engine* engine, const hearth_request* request,
   return Guard([&] {
     if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
-    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    HEARTH_CAPI_CHECK(CheckHandle(engine, "engine"));
     absl::StatusOr<hearth::GenerateRequest> r = ToRequest(request);
     if (!r.ok()) return Fail(r.status());
     return Deliver(engine->engine->Generate(*r, ToCallback(on_token, user_data)), out);
@@ -171,7 +169,7 @@ int hearth_engine_submit(hearth_engine* engine, const hearth_request* request,
                          hearth_token_callback on_token, void* user_data, uint64_t* id) {
   return Guard([&] {
     if (id == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "id is NULL");
-    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    HEARTH_CAPI_CHECK(CheckHandle(engine, "engine"));
     absl::StatusOr<hearth::GenerateRequest> r = ToRequest(request);
     if (!r.ok()) return Fail(r.status());
     absl::StatusOr<hearth::RequestId> submitted =
@@ -184,7 +182,7 @@ int hearth_engine_submit(hearth_engine* engine, const hearth_request* request,
 
 int hearth_engine_cancel(hearth_engine* engine, uint64_t id) {
   return Guard([&] {
-    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    HEARTH_CAPI_CHECK(CheckHandle(engine, "engine"));
     absl::Status s = engine->engine->Cancel(id);
     return s.ok() ? static_cast<int>(HEARTH_OK) : Fail(s);
   });
@@ -194,36 +192,36 @@ int hearth_engine_wait(hearth_engine* engine, uint64_t id, hearth_result** out) 
   return Guard([&] {
     if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
-    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    HEARTH_CAPI_CHECK(CheckHandle(engine, "engine"));
     return Deliver(engine->engine->Wait(id), out);
   });
 }
 
 const char* hearth_result_text(const hearth_result* result) {
-  return result == nullptr ? "" : result->result.text.c_str();
+  return IsLive(result) ? result->result.text.c_str() : "";
 }
 
 const char* hearth_result_finish_reason(const hearth_result* result) {
-  return result == nullptr ? "" : result->finish_reason.c_str();
+  return IsLive(result) ? result->finish_reason.c_str() : "";
 }
 
 int32_t hearth_result_prompt_tokens(const hearth_result* result) {
-  return result == nullptr ? 0 : result->result.prompt_tokens;
+  return IsLive(result) ? result->result.prompt_tokens : 0;
 }
 
 int32_t hearth_result_completion_tokens(const hearth_result* result) {
-  return result == nullptr ? 0 : result->result.completion_tokens;
+  return IsLive(result) ? result->result.completion_tokens : 0;
 }
 
 double hearth_result_first_token_ms(const hearth_result* result) {
-  return result == nullptr ? 0 : result->result.timings.first_token_ms;
+  return IsLive(result) ? result->result.timings.first_token_ms : 0;
 }
 
-void hearth_result_destroy(hearth_result* result) { delete result; }
+void hearth_result_destroy(hearth_result* result) { hearth_capi::Destroy(result); }
 
 int hearth_engine_get_metrics(const hearth_engine* engine, hearth_engine_metrics* out) {
   return Guard([&] {
-    if (engine == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "engine is NULL");
+    HEARTH_CAPI_CHECK(CheckHandle(engine, "engine"));
     if (out == nullptr) return Fail(HEARTH_INVALID_ARGUMENT, "out is NULL");
     if (absl::Status s =
             CheckSize(out->struct_size, sizeof(hearth_engine_metrics), "hearth_engine_metrics");

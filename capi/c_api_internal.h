@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "c_api_handles.h"
 #include "hearth/c_api.h"
 #include "hearth/clock.h"
 #include "hearth/cost_optimizer.h"
@@ -24,7 +25,7 @@
 
 // An engine the caller owns (hearth_engine_create), or one a pool lease lends: then
 // `owned` is empty, the pool's instance owns the Engine and hearth_engine_destroy leaves
-// the handle alone (it lives inside its hearth_lease).
+// the handle alone (it lives inside its hearth_lease, registered as a kBorrowedEngine).
 struct hearth_engine {
   std::unique_ptr<hearth::Engine> owned;
   hearth::Engine* engine = nullptr;
@@ -66,6 +67,17 @@ int Guard(Body&& body) {
   }
 }
 
+// A destroy function's body: frees `handle` when it is a live handle of T's own kind and
+// unregisters it first; NULL, a handle already destroyed or never created, or one of
+// another kind (a lease's borrowed engine) is a no-op.
+template <typename T>
+void Destroy(T* handle) {
+  Guard([&] {
+    if (Retire(handle)) delete handle;
+    return static_cast<int>(HEARTH_OK);
+  });
+}
+
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool IsValidUtf8(std::string_view s);
 
@@ -73,7 +85,8 @@ bool IsValidUtf8(std::string_view s);
 absl::Status CheckText(const char* text, absl::string_view what);
 // A struct_size that is not this library's: `what` is the struct's type name.
 absl::Status CheckSize(uint32_t given, size_t expected, absl::string_view what);
-// A pointer the call cannot do without: InvalidArgument "<what> is NULL".
+// A pointer the call cannot do without: InvalidArgument "<what> is NULL". Handles are
+// checked with CheckHandle (c_api_handles.h), which also refuses one that is not live.
 absl::Status CheckNotNull(const void* pointer, absl::string_view what);
 // `status` with "<where>: " before its message (a nested struct's field, an array index).
 absl::Status Within(absl::string_view where, const absl::Status& status);
@@ -88,8 +101,8 @@ absl::StatusOr<hearth::EngineConfig> ToEngineConfig(const hearth_engine_params* 
 absl::StatusOr<hearth::GenerateRequest> ToRequest(const hearth_request* request);
 
 // The clock an object created with `clock` reads: its ManualClock, shared, or the real
-// clock for NULL.
-std::shared_ptr<hearth::Clock> ClockOf(const hearth_clock* clock);
+// clock for NULL; InvalidArgument for a clock that is not live.
+absl::StatusOr<std::shared_ptr<hearth::Clock>> ClockOf(const hearth_clock* clock);
 // A time on a clock as the C API gives it: seconds since the Unix epoch, +infinity for
 // absl::InfiniteFuture().
 double ToUnixSeconds(absl::Time time);

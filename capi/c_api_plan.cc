@@ -71,6 +71,7 @@ const char* StaticRecommendation(const std::string& recommendation) {
 }  // namespace
 }  // namespace hearth_capi
 
+using hearth_capi::CheckHandle;
 using hearth_capi::CheckNotNull;
 using hearth_capi::CheckSize;
 using hearth_capi::Fail;
@@ -89,7 +90,7 @@ void hearth_plan_params_init(hearth_plan_params* params) {
 int hearth_cost_plan(const hearth_cost* cost, const hearth_plan_params* params,
                      hearth_plan* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(cost, "cost"));
+    HEARTH_CAPI_CHECK(CheckHandle(cost, "cost"));
     HEARTH_CAPI_CHECK(CheckNotNull(params, "params"));
     HEARTH_CAPI_CHECK(
         CheckSize(params->struct_size, sizeof(hearth_plan_params), "hearth_plan_params"));

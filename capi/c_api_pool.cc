@@ -104,11 +104,13 @@ void CopyState(const hearth::ModelPoolMetrics& m, hearth_pool_model_metrics* out
 }  // namespace
 }  // namespace hearth_capi
 
+using hearth_capi::CheckHandle;
 using hearth_capi::CheckNotNull;
 using hearth_capi::CheckSize;
 using hearth_capi::CheckText;
 using hearth_capi::Fail;
 using hearth_capi::Guard;
+using hearth_capi::IsLive;
 
 extern "C" {
 
@@ -156,31 +158,28 @@ int hearth_pool_create(const hearth_pool_params* params, hearth_pool** out) {
     absl::StatusOr<std::unique_ptr<hearth::Provisioner>> provisioner =
         hearth::MakeEngineProvisioner(std::move(engines));
     if (!provisioner.ok()) return Fail(provisioner.status());
+    absl::StatusOr<std::shared_ptr<hearth::Clock>> clock = hearth_capi::ClockOf(params->clock);
+    if (!clock.ok()) return Fail(clock.status());
     auto handle = std::make_unique<hearth_pool>();
-    handle->clock = hearth_capi::ClockOf(params->clock);
+    handle->clock = *std::move(clock);
     absl::StatusOr<std::unique_ptr<hearth::WarmPool>> pool =
         hearth::WarmPool::Create(std::move(config), *std::move(provisioner),
                                  *std::move(keep_alive), handle->clock.get());
     if (!pool.ok()) return Fail(pool.status());
     handle->pool = *std::move(pool);
-    *out = handle.release();
+    *out = hearth_capi::Publish(std::move(handle));
     return static_cast<int>(HEARTH_OK);
   });
 }
 
-void hearth_pool_destroy(hearth_pool* pool) {
-  Guard([&] {
-    delete pool;
-    return static_cast<int>(HEARTH_OK);
-  });
-}
+void hearth_pool_destroy(hearth_pool* pool) { hearth_capi::Destroy(pool); }
 
 int hearth_pool_acquire(hearth_pool* pool, const char* model, double timeout_s,
                         hearth_lease** out) {
   return Guard([&] {
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     *out = nullptr;
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     absl::StatusOr<absl::Duration> timeout =
         hearth_capi::ToDuration(timeout_s, "timeout_s", /*infinite_ok=*/true);
@@ -190,24 +189,28 @@ int hearth_pool_acquire(hearth_pool* pool, const char* model, double timeout_s,
                                     : pool->clock->Now() + *timeout;
     absl::StatusOr<hearth::Lease> lease = pool->pool->Acquire(model, deadline);
     if (!lease.ok()) return Fail(lease.status());
-    auto* handle = new hearth_lease{*std::move(lease), {}};
+    auto handle = std::make_unique<hearth_lease>(hearth_lease{*std::move(lease), {}});
     handle->engine.engine = handle->lease.engine();
-    *out = handle;
+    hearth_capi::RegisterHandles({{handle.get(), hearth_capi::HandleKind::kLease},
+                                  {&handle->engine, hearth_capi::HandleKind::kBorrowedEngine}});
+    *out = handle.release();
     return static_cast<int>(HEARTH_OK);
   });
 }
 
 hearth_engine* hearth_lease_engine(const hearth_lease* lease) {
   // The lease hands out its engine view; the view is not part of the lease's state.
-  return lease == nullptr ? nullptr : const_cast<hearth_engine*>(&lease->engine);
+  return IsLive(lease) ? const_cast<hearth_engine*>(&lease->engine) : nullptr;
 }
 
 int64_t hearth_lease_instance_id(const hearth_lease* lease) {
-  return lease == nullptr ? 0 : lease->lease.instance_id();
+  return IsLive(lease) ? lease->lease.instance_id() : 0;
 }
 
 void hearth_lease_release(hearth_lease* lease) {
   Guard([&] {
+    if (!hearth_capi::Retire(lease)) return static_cast<int>(HEARTH_OK);
+    hearth_capi::UnregisterHandle(&lease->engine, hearth_capi::HandleKind::kBorrowedEngine);
     delete lease;
     return static_cast<int>(HEARTH_OK);
   });
@@ -215,7 +218,7 @@ void hearth_lease_release(hearth_lease* lease) {
 
 int hearth_pool_prewarm(hearth_pool* pool, const char* model, int32_t count) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     HEARTH_CAPI_CHECK(pool->pool->Prewarm(model, count));
     return static_cast<int>(HEARTH_OK);
@@ -224,7 +227,7 @@ int hearth_pool_prewarm(hearth_pool* pool, const char* model, int32_t count) {
 
 int hearth_pool_set_desired_instances(hearth_pool* pool, const char* model, int32_t count) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     HEARTH_CAPI_CHECK(pool->pool->SetDesiredInstances(model, count));
     return static_cast<int>(HEARTH_OK);
@@ -233,7 +236,7 @@ int hearth_pool_set_desired_instances(hearth_pool* pool, const char* model, int3
 
 int hearth_pool_retire(hearth_pool* pool, int64_t instance_id) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     HEARTH_CAPI_CHECK(pool->pool->Retire(instance_id));
     return static_cast<int>(HEARTH_OK);
   });
@@ -241,7 +244,7 @@ int hearth_pool_retire(hearth_pool* pool, int64_t instance_id) {
 
 int hearth_pool_tick(hearth_pool* pool) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     pool->pool->Tick();
     return static_cast<int>(HEARTH_OK);
   });
@@ -249,7 +252,7 @@ int hearth_pool_tick(hearth_pool* pool) {
 
 int hearth_pool_next_wakeup(const hearth_pool* pool, double* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     *out = hearth_capi::ToUnixSeconds(pool->pool->NextWakeup());
     return static_cast<int>(HEARTH_OK);
@@ -258,7 +261,7 @@ int hearth_pool_next_wakeup(const hearth_pool* pool, double* out) {
 
 int hearth_pool_get_metrics(const hearth_pool* pool, hearth_pool_metrics* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(
         CheckSize(out->struct_size, sizeof(hearth_pool_metrics), "hearth_pool_metrics"));
@@ -299,7 +302,7 @@ int hearth_pool_get_metrics(const hearth_pool* pool, hearth_pool_metrics* out) {
 int hearth_pool_get_model_metrics(const hearth_pool* pool, const char* model,
                                   hearth_pool_model_metrics* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(pool, "pool"));
+    HEARTH_CAPI_CHECK(CheckHandle(pool, "pool"));
     HEARTH_CAPI_CHECK(CheckText(model, "model"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(CheckSize(out->struct_size, sizeof(hearth_pool_model_metrics),

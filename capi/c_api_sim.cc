@@ -128,10 +128,12 @@ void CopyTotals(const hearth::SimulationTotals& t, hearth_sim_summary* out) {
 }  // namespace
 }  // namespace hearth_capi
 
+using hearth_capi::CheckHandle;
 using hearth_capi::CheckNotNull;
 using hearth_capi::CheckSize;
 using hearth_capi::Fail;
 using hearth_capi::Guard;
+using hearth_capi::IsLive;
 
 extern "C" {
 
@@ -164,19 +166,19 @@ int hearth_simulate(const hearth_sim_params* params, hearth_sim_report** out) {
         CheckSize(params->struct_size, sizeof(hearth_sim_params), "hearth_sim_params"));
     absl::StatusOr<hearth::SimulationResult> result = hearth_capi::Run(*params);
     if (!result.ok()) return Fail(result.status());
-    auto* report = new hearth_sim_report{*std::move(result), ""};
+    auto report = std::make_unique<hearth_sim_report>(hearth_sim_report{*std::move(result), ""});
     report->json = hearth::SimulationJson(report->result);
-    *out = report;
+    *out = hearth_capi::Publish(std::move(report));
     return static_cast<int>(HEARTH_OK);
   });
 }
 
-void hearth_sim_report_destroy(hearth_sim_report* report) { delete report; }
+void hearth_sim_report_destroy(hearth_sim_report* report) { hearth_capi::Destroy(report); }
 
 int hearth_sim_report_get_summary(const hearth_sim_report* report, const char* model,
                                   hearth_sim_summary* out) {
   return Guard([&] {
-    HEARTH_CAPI_CHECK(CheckNotNull(report, "report"));
+    HEARTH_CAPI_CHECK(CheckHandle(report, "report"));
     HEARTH_CAPI_CHECK(CheckNotNull(out, "out"));
     HEARTH_CAPI_CHECK(
         CheckSize(out->struct_size, sizeof(hearth_sim_summary), "hearth_sim_summary"));
@@ -195,19 +197,19 @@ int hearth_sim_report_get_summary(const hearth_sim_report* report, const char* m
 }
 
 double hearth_sim_report_duration_s(const hearth_sim_report* report) {
-  return report == nullptr ? 0 : report->result.duration_s;
+  return IsLive(report) ? report->result.duration_s : 0;
 }
 
 double hearth_sim_report_wall_s(const hearth_sim_report* report) {
-  return report == nullptr ? 0 : report->result.wall_s;
+  return IsLive(report) ? report->result.wall_s : 0;
 }
 
 uint64_t hearth_sim_report_events(const hearth_sim_report* report) {
-  return report == nullptr ? 0 : report->result.events;
+  return IsLive(report) ? report->result.events : 0;
 }
 
 const char* hearth_sim_report_json(const hearth_sim_report* report) {
-  return report == nullptr ? "" : report->json.c_str();
+  return IsLive(report) ? report->json.c_str() : "";
 }
 
 }  // extern "C"

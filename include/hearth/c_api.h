@@ -3,6 +3,16 @@
  * For callers in C and in languages that load the library with dlopen (Python ctypes,
  * Go, Rust, ...). Conventions, as in SQLite and zstd:
  *   - Opaque handles, created and destroyed in pairs; destroy(NULL) is a no-op.
+ *   - The library keeps a registry of the handles it has handed out and not yet seen
+ *     destroyed. A handle that is not in it (destroyed or released, never created, or a
+ *     handle of another type cast to this one) is refused like NULL: every call taking
+ *     it returns HEARTH_INVALID_ARGUMENT with "<name> is not a live hearth_<type>
+ *     (destroyed, or never created)", destroy/release of it is a no-op (a double destroy
+ *     is harmless), and a function returning a value instead of a status returns what it
+ *     returns for NULL. Its limits: it catches a use on any thread once the destroy has
+ *     returned, not a destroy racing with a call in progress on the same handle (still
+ *     the caller's bug), and an address freed and then reused by a new handle of the same
+ *     type is that new handle: the registry cannot tell them apart.
  *   - Every fallible call returns a hearth_status (0 = HEARTH_OK); the message of the
  *     calling thread's last failure is hearth_last_error(). Codes are the canonical
  *     absl/gRPC codes, never renumbered.
@@ -33,7 +43,9 @@
  *   hearth_engine_destroy(engine);
  *
  * Thread-safety: every function may be called from any thread; an engine serves many
- * threads at once. A handle must not be used after (or while) it is destroyed. Token
+ * threads at once. A handle must not be destroyed while a call on it is in progress
+ * (hearth_pool_destroy excepted: it ends the acquires waiting on it); a call after the
+ * destroy has returned is refused, as above. Token
  * callbacks run on the engine's scheduler thread: they must be quick and must not call
  * back into the engine.
  */
@@ -209,7 +221,7 @@ HEARTH_API void hearth_clock_destroy(hearth_clock* clock);
 /* Moves the clock forward by seconds (finite, >= 0). Safe from any thread, also while
  * other threads read the clock through the objects that use it. */
 HEARTH_API int hearth_clock_advance(hearth_clock* clock, double seconds);
-/* The clock's time; NULL reads the real clock. */
+/* The clock's time; NULL reads the real clock. NAN for a clock that is not live. */
 HEARTH_API double hearth_clock_now(const hearth_clock* clock);
 
 /* ---- WarmPool ---------------------------------------------------------------------- */
