@@ -55,8 +55,15 @@
 
 namespace hearth {
 
+// Where the forward pass runs. kCuda needs a build with CUDA (HEARTH_CUDA) and a device;
+// kAuto takes the GPU where both exist, else the CPU. The default stays kCpu until the
+// CUDA path has been verified on a GPU.
+enum class Backend { kCpu, kCuda, kAuto };
+
 struct EngineConfig {
   std::string model_path;  // a .gguf file (Llama family)
+  Backend backend = Backend::kCpu;
+  int device = 0;          // the CUDA device ordinal (kCuda, kAuto)
   int threads = 0;         // worker threads; 0 = one per hardware thread
   int context_length = 0;  // most tokens (prompt + output) per request; 0 = min(model's, 4096)
   // Memory for keys and values of all requests together; 0 = enough for max_sequences
@@ -174,6 +181,7 @@ struct ModelInfo {
   int64_t context_length = 0;  // the Engine's, not the trained one
   int64_t vocab_size = 0;
   uint64_t file_bytes = 0;
+  std::string backend;  // "cpu" or "cuda": where the forward pass runs
 };
 
 class Engine {
@@ -215,6 +223,9 @@ class Engine {
 };
 
 std::string_view FinishReasonName(FinishReason reason);
+// "cpu", "cuda", "auto"; ParseBackend is its inverse (InvalidArgument for anything else).
+std::string_view BackendName(Backend backend);
+absl::StatusOr<Backend> ParseBackend(std::string_view name);
 
 }  // namespace hearth
 

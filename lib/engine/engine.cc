@@ -5,7 +5,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "lib/engine/cpu_engine.h"
+#include "lib/engine/batch_engine.h"
+#include "lib/engine/forward_backend.h"
+#include "lib/runtime/thread_pool.h"
 
 namespace hearth {
 namespace {
@@ -21,6 +23,10 @@ absl::Status ValidateConfig(const EngineConfig& config) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s must be in [%d, %d] (got %d)", name, lo, hi, value));
   };
+  if (config.device < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("device must be >= 0 (got %d)", config.device));
+  }
   if (config.threads < 0 || config.threads > 1024) {
     return out_of_range("threads", config.threads, 0, 1024);
   }
@@ -44,6 +50,20 @@ absl::Status ValidateConfig(const EngineConfig& config) {
                         1 << 20);
   }
   return absl::OkStatus();
+}
+
+// The backend config.backend asks for. kAuto falls back to the CPU only where CUDA is
+// absent (not built, no device); a GPU that cannot hold the model is an error to report.
+absl::StatusOr<std::unique_ptr<ForwardBackend>> MakeBackend(const EngineConfig& config,
+                                                            const LlamaModel& model,
+                                                            KvCacheShape kv, ThreadPool* pool) {
+  if (config.backend == Backend::kCpu) return MakeCpuBackend(model, kv, pool);
+  absl::StatusOr<std::unique_ptr<ForwardBackend>> cuda = MakeCudaBackend(model, kv, config.device);
+  if (config.backend == Backend::kAuto && !cuda.ok() &&
+      (absl::IsUnimplemented(cuda.status()) || absl::IsFailedPrecondition(cuda.status()))) {
+    return MakeCpuBackend(model, kv, pool);
+  }
+  return cuda;
 }
 
 double MillisSince(std::chrono::steady_clock::time_point start) {
@@ -76,7 +96,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& confi
     context = config.context_length;
   }
 
-  CpuEngineLimits limits;
+  EngineLimits limits;
   limits.block_tokens = config.kv_block_tokens;
   const int64_t block_bytes = PagedKvCache::BytesPerBlock(c, config.kv_block_tokens);
   const int64_t kv_bytes =
@@ -98,8 +118,30 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& confi
   limits.context = std::min(context, limits.kv_blocks * config.kv_block_tokens);
   limits.scheduler = {config.max_batch_tokens, config.max_sequences};
   limits.prefix_caching = config.prefix_caching;
-  return std::unique_ptr<Engine>(new CpuEngine(*std::move(model), *std::move(tokenizer),
-                                               config.threads, limits, MillisSince(start)));
+  auto pool = std::make_unique<ThreadPool>(config.threads);
+  absl::StatusOr<std::unique_ptr<ForwardBackend>> backend =
+      MakeBackend(config, **model, {limits.kv_blocks, limits.block_tokens}, pool.get());
+  if (!backend.ok()) return backend.status();
+  return std::unique_ptr<Engine>(new BatchEngine(*std::move(model), *std::move(tokenizer),
+                                                 std::move(pool), *std::move(backend), limits,
+                                                 MillisSince(start)));
+}
+
+std::string_view BackendName(Backend backend) {
+  switch (backend) {
+    case Backend::kCpu: return "cpu";
+    case Backend::kCuda: return "cuda";
+    case Backend::kAuto: return "auto";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Backend> ParseBackend(std::string_view name) {
+  for (Backend b : {Backend::kCpu, Backend::kCuda, Backend::kAuto}) {
+    if (name == BackendName(b)) return b;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unknown backend '%s' (cpu, cuda or auto)", name));
 }
 
 std::string_view FinishReasonName(FinishReason reason) {

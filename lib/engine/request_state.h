@@ -61,7 +61,7 @@ class RequestState {
   const Clock::time_point submitted_;
   std::atomic<bool> cancel_requested_{false};
 
-  mutable std::mutex mu_;  // not absl::Mutex: see CpuEngine::mu_
+  mutable std::mutex mu_;  // not absl::Mutex: see BatchEngine::mu_
   std::condition_variable changed_;  // a piece arrived or the request finished
   std::deque<StreamPiece> pieces_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

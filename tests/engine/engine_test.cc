@@ -53,6 +53,43 @@ TEST(EngineTest, RejectsBadConfig) {
   EXPECT_THAT(Engine::Create(config).status().message(), HasSubstr("context_length"));
 }
 
+TEST(EngineTest, CpuBackendByDefault) {
+  auto engine = MustCreate(kTinyModel);
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->model_info().backend, "cpu");
+}
+
+// Where CUDA is absent (a build without it, or no device, as in CI) kCuda is a clear error
+// and kAuto runs on the CPU; on a GPU machine both run on it.
+TEST(EngineTest, CudaBackendIsAClearErrorWhereCudaIsAbsent) {
+  EngineConfig config;
+  config.model_path = kTinyModel;
+  config.threads = 1;
+  config.backend = Backend::kCuda;
+  absl::StatusOr<std::unique_ptr<Engine>> cuda = Engine::Create(config);
+  config.backend = Backend::kAuto;
+  absl::StatusOr<std::unique_ptr<Engine>> automatic = Engine::Create(config);
+  ASSERT_TRUE(automatic.ok()) << automatic.status();
+  if (cuda.ok()) {
+    EXPECT_EQ((*cuda)->model_info().backend, "cuda");
+    EXPECT_EQ((*automatic)->model_info().backend, "cuda");
+    return;
+  }
+  EXPECT_TRUE(absl::IsUnimplemented(cuda.status()) || absl::IsFailedPrecondition(cuda.status()))
+      << cuda.status();
+  EXPECT_THAT(cuda.status().message(), HasSubstr("CUDA"));
+  EXPECT_EQ((*automatic)->model_info().backend, "cpu");
+  config.device = -1;
+  EXPECT_EQ(Engine::Create(config).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest, BackendNamesRoundTrip) {
+  for (Backend b : {Backend::kCpu, Backend::kCuda, Backend::kAuto}) {
+    EXPECT_EQ(ParseBackend(BackendName(b)).value(), b);
+  }
+  EXPECT_THAT(ParseBackend("tpu").status().message(), HasSubstr("unknown backend 'tpu'"));
+}
+
 TEST(EngineTest, RejectsUnsupportedArchitecture) {
   EngineConfig config;
   config.model_path = kSource + "/tests/data/models/ggml-vocab-gpt-2.gguf";

@@ -1,4 +1,4 @@
-#include "lib/engine/cpu_engine.h"
+#include "lib/engine/batch_engine.h"
 
 #include <algorithm>
 
@@ -17,14 +17,16 @@ bool IsSet(Clock::time_point t) { return t != Clock::time_point{}; }
 
 }  // namespace
 
-CpuEngine::CpuEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenizer> tokenizer,
-                     int threads, const CpuEngineLimits& limits, double load_ms)
+BatchEngine::BatchEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenizer> tokenizer,
+                         std::unique_ptr<ThreadPool> pool,
+                         std::unique_ptr<ForwardBackend> backend, const EngineLimits& limits,
+                         double load_ms)
     : model_(std::move(model)),
       tokenizer_(std::move(tokenizer)),
       limits_(limits),
       load_ms_(load_ms),
-      pool_(threads),
-      cache_(model_->config(), limits.kv_blocks, limits.block_tokens),
+      pool_(std::move(pool)),
+      backend_(std::move(backend)),
       blocks_(limits.kv_blocks, limits.block_tokens, limits.prefix_caching),
       scheduler_(limits.scheduler, &blocks_) {
   const LlamaConfig& c = model_->config();
@@ -35,13 +37,14 @@ CpuEngine::CpuEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenize
   info_.context_length = limits.context;
   info_.vocab_size = c.vocab_size;
   info_.file_bytes = model_->file().file_size();
+  info_.backend = std::string(backend_->name());
   metrics_.RecordLoad(scheduler_, blocks_);
   loop_ = std::thread([this] { Loop(); });
 }
 
-CpuEngine::~CpuEngine() { Shutdown(); }
+BatchEngine::~BatchEngine() { Shutdown(); }
 
-absl::StatusOr<std::vector<int32_t>> CpuEngine::PromptTokens(
+absl::StatusOr<std::vector<int32_t>> BatchEngine::PromptTokens(
     const GenerateRequest& request) const {
   const bool has_prompt = !request.prompt.empty(), has_messages = !request.messages.empty();
   if (has_prompt == has_messages) {
@@ -66,7 +69,7 @@ absl::StatusOr<std::vector<int32_t>> CpuEngine::PromptTokens(
   return tokenizer_->Encode(text, tokenizer_->add_bos(), /*parse_special=*/true);
 }
 
-absl::StatusOr<RequestId> CpuEngine::Submit(GenerateRequest request, TokenCallback on_token) {
+absl::StatusOr<RequestId> BatchEngine::Submit(GenerateRequest request, TokenCallback on_token) {
   const Clock::time_point submitted = Clock::now();
   if (request.max_tokens <= 0) {
     return absl::InvalidArgumentError(
@@ -97,7 +100,7 @@ absl::StatusOr<RequestId> CpuEngine::Submit(GenerateRequest request, TokenCallba
   return id;
 }
 
-absl::StatusOr<std::shared_ptr<RequestState>> CpuEngine::Find(RequestId id) const {
+absl::StatusOr<std::shared_ptr<RequestState>> BatchEngine::Find(RequestId id) const {
   auto it = requests_.find(id);
   if (it == requests_.end()) {
     return absl::NotFoundError(
@@ -106,7 +109,7 @@ absl::StatusOr<std::shared_ptr<RequestState>> CpuEngine::Find(RequestId id) cons
   return it->second.state;
 }
 
-absl::StatusOr<std::optional<StreamPiece>> CpuEngine::Next(RequestId id) {
+absl::StatusOr<std::optional<StreamPiece>> BatchEngine::Next(RequestId id) {
   std::shared_ptr<RequestState> state;
   {
     std::lock_guard lock(mu_);
@@ -121,7 +124,7 @@ absl::StatusOr<std::optional<StreamPiece>> CpuEngine::Next(RequestId id) {
   return state->NextPiece();
 }
 
-absl::Status CpuEngine::Cancel(RequestId id) {
+absl::Status BatchEngine::Cancel(RequestId id) {
   std::lock_guard lock(mu_);
   absl::StatusOr<std::shared_ptr<RequestState>> state = Find(id);
   if (!state.ok()) return state.status();
@@ -132,7 +135,7 @@ absl::Status CpuEngine::Cancel(RequestId id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<GenerateResult> CpuEngine::Wait(RequestId id) {
+absl::StatusOr<GenerateResult> BatchEngine::Wait(RequestId id) {
   std::shared_ptr<RequestState> state;
   {
     std::lock_guard lock(mu_);
@@ -151,14 +154,14 @@ absl::StatusOr<GenerateResult> CpuEngine::Wait(RequestId id) {
   return result;
 }
 
-absl::StatusOr<GenerateResult> CpuEngine::Generate(const GenerateRequest& request,
+absl::StatusOr<GenerateResult> BatchEngine::Generate(const GenerateRequest& request,
                                                    const TokenCallback& on_token) {
   absl::StatusOr<RequestId> id = Submit(request, on_token);
   if (!id.ok()) return id.status();
   return Wait(*id);
 }
 
-void CpuEngine::Shutdown() {
+void BatchEngine::Shutdown() {
   {
     std::lock_guard lock(mu_);
     accepting_ = false;
@@ -169,7 +172,7 @@ void CpuEngine::Shutdown() {
   if (loop_.joinable()) loop_.join();
 }
 
-void CpuEngine::Loop() {
+void BatchEngine::Loop() {
   while (TakeSubmissions(scheduler_.empty())) {
     Reap();
     if (!scheduler_.empty()) {
@@ -187,7 +190,7 @@ void CpuEngine::Loop() {
   }
 }
 
-bool CpuEngine::TakeSubmissions(bool idle) {
+bool BatchEngine::TakeSubmissions(bool idle) {
   std::vector<std::shared_ptr<RequestState>> arrived;
   bool accepting;
   {
@@ -203,7 +206,7 @@ bool CpuEngine::TakeSubmissions(bool idle) {
   return accepting || !scheduler_.empty();
 }
 
-void CpuEngine::Reap() {
+void BatchEngine::Reap() {
   const absl::Time wall_now = absl::Now();
   std::vector<Sequence*> all;
   for (const auto* list : {&scheduler_.running(), &scheduler_.waiting()}) {
@@ -218,7 +221,7 @@ void CpuEngine::Reap() {
   }
 }
 
-void CpuEngine::RunStep(const std::vector<ScheduledChunk>& plan) {
+void BatchEngine::RunStep(const std::vector<ScheduledChunk>& plan) {
   const Clock::time_point start = Clock::now();
   std::vector<SequenceChunk> batch;
   std::vector<Sequence*> sampled;  // sequences whose logits come back, in row order
@@ -232,7 +235,7 @@ void CpuEngine::RunStep(const std::vector<ScheduledChunk>& plan) {
                      c.wants_logits ? LogitsMode::kLast : LogitsMode::kNone});
     if (c.wants_logits) sampled.push_back(s);
   }
-  if (absl::Status status = model_->Forward(batch, cache_, pool_, &logits_); !status.ok()) {
+  if (absl::Status status = backend_->Forward(batch, &logits_); !status.ok()) {
     for (const ScheduledChunk& c : plan) FinishSequence(c.sequence, FinishReason::kError, status);
     return;
   }
@@ -240,7 +243,7 @@ void CpuEngine::RunStep(const std::vector<ScheduledChunk>& plan) {
 
   const int64_t vocab = model_->config().vocab_size;
   std::vector<int32_t> next(sampled.size());
-  pool_.ParallelFor(static_cast<int64_t>(sampled.size()), 1, [&](int64_t begin, int64_t end) {
+  pool_->ParallelFor(static_cast<int64_t>(sampled.size()), 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       Sequence& s = *sampled[i];
       next[i] = s.sampler.Sample(absl::MakeConstSpan(logits_).subspan(i * vocab, vocab), s.tokens);
@@ -255,7 +258,7 @@ void CpuEngine::RunStep(const std::vector<ScheduledChunk>& plan) {
   metrics_.RecordTokens(now, prompt_tokens, static_cast<int64_t>(sampled.size()));
 }
 
-std::optional<FinishReason> CpuEngine::Append(Sequence& s, int32_t token, Clock::time_point now) {
+std::optional<FinishReason> BatchEngine::Append(Sequence& s, int32_t token, Clock::time_point now) {
   if (!IsSet(s.first_token)) {
     s.first_token = now;
     metrics_.RecordFirstToken(MillisBetween(s.state->submitted(), now));
@@ -282,7 +285,7 @@ std::optional<FinishReason> CpuEngine::Append(Sequence& s, int32_t token, Clock:
   return std::nullopt;
 }
 
-void CpuEngine::FinishSequence(Sequence* sequence, FinishReason reason, absl::Status error) {
+void BatchEngine::FinishSequence(Sequence* sequence, FinishReason reason, absl::Status error) {
   std::unique_ptr<Sequence> s = scheduler_.Remove(sequence);
   if (reason != FinishReason::kCancelled) {
     if (std::string rest = s->stream.Finish(); !rest.empty()) {

@@ -1,7 +1,8 @@
-// CpuEngine: the Engine on the CPU — a scheduler thread that runs continuous-batching
-// steps of the model over a paged KV cache, and the request API around it.
-#ifndef HEARTH_LIB_ENGINE_CPU_ENGINE_H_
-#define HEARTH_LIB_ENGINE_CPU_ENGINE_H_
+// BatchEngine: the Engine — a scheduler thread that runs continuous-batching steps of the
+// model on a ForwardBackend (CPU or CUDA) over a paged KV cache, and the request API
+// around it.
+#ifndef HEARTH_LIB_ENGINE_BATCH_ENGINE_H_
+#define HEARTH_LIB_ENGINE_BATCH_ENGINE_H_
 
 #include <condition_variable>
 #include <memory>
@@ -13,17 +14,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "hearth/engine.h"
 #include "lib/engine/engine_metrics.h"
+#include "lib/engine/forward_backend.h"
 #include "lib/engine/request_state.h"
 #include "lib/engine/scheduler.h"
 #include "lib/kv/block_manager.h"
 #include "lib/model/llama_model.h"
-#include "lib/model/paged_kv_cache.h"
 #include "lib/runtime/thread_pool.h"
 #include "lib/tokenizer/tokenizer.h"
 
 namespace hearth {
 
-struct CpuEngineLimits {
+struct EngineLimits {
   int64_t context;         // tokens per request (prompt + output)
   int64_t kv_blocks;
   int block_tokens;
@@ -31,11 +32,13 @@ struct CpuEngineLimits {
   bool prefix_caching;
 };
 
-class CpuEngine final : public Engine {
+class BatchEngine final : public Engine {
  public:
-  CpuEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenizer> tokenizer,
-            int threads, const CpuEngineLimits& limits, double load_ms);
-  ~CpuEngine() override;
+  // `backend` runs `model` (and, for the CPU, on `pool`); `pool` also samples.
+  BatchEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenizer> tokenizer,
+              std::unique_ptr<ThreadPool> pool, std::unique_ptr<ForwardBackend> backend,
+              const EngineLimits& limits, double load_ms);
+  ~BatchEngine() override;
 
   absl::StatusOr<RequestId> Submit(GenerateRequest request, TokenCallback on_token) override;
   absl::StatusOr<std::optional<StreamPiece>> Next(RequestId id) override;
@@ -48,7 +51,7 @@ class CpuEngine final : public Engine {
 
   const ModelInfo& model_info() const override { return info_; }
   double load_ms() const override { return load_ms_; }
-  int threads() const override { return pool_.size(); }
+  int threads() const override { return pool_->size(); }
 
  private:
   absl::StatusOr<std::vector<int32_t>> PromptTokens(const GenerateRequest& request) const;
@@ -68,14 +71,14 @@ class CpuEngine final : public Engine {
 
   const std::unique_ptr<LlamaModel> model_;
   const std::unique_ptr<Tokenizer> tokenizer_;
-  const CpuEngineLimits limits_;
+  const EngineLimits limits_;
   const double load_ms_;
   ModelInfo info_;
   MetricsRecorder metrics_;
 
-  // Owned by the scheduler thread.
-  ThreadPool pool_;
-  PagedKvCache cache_;
+  // Owned by the scheduler thread; the backend refers to the model and the pool.
+  const std::unique_ptr<ThreadPool> pool_;
+  const std::unique_ptr<ForwardBackend> backend_;
   BlockManager blocks_;
   Scheduler scheduler_;
   std::vector<float> logits_;
@@ -99,4 +102,4 @@ class CpuEngine final : public Engine {
 
 }  // namespace hearth
 
-#endif  // HEARTH_LIB_ENGINE_CPU_ENGINE_H_
+#endif  // HEARTH_LIB_ENGINE_BATCH_ENGINE_H_
