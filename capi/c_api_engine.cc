@@ -62,12 +62,42 @@ absl::StatusOr<hearth::GenerateRequest> ToRequest(const hearth_request* r) {
   return out;
 }
 
+namespace {
+
+// hearth_engine_params as the first ABI revision laid it out, before backend and device:
+// callers built then pass its size and get those fields' defaults.
+struct EngineParamsV1 {
+  uint32_t struct_size;
+  const char* model_path;
+  int32_t threads;
+  int32_t context_length;
+  int64_t kv_cache_bytes;
+  int32_t max_batch_tokens;
+  int32_t max_sequences;
+  int32_t prefix_caching;
+};
+
+absl::StatusOr<hearth::Backend> ToBackend(int32_t backend) {
+  switch (backend) {
+    case HEARTH_BACKEND_CPU: return hearth::Backend::kCpu;
+    case HEARTH_BACKEND_CUDA: return hearth::Backend::kCuda;
+    case HEARTH_BACKEND_AUTO: return hearth::Backend::kAuto;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("backend ", backend, " is not a hearth_backend (0 cpu, 1 cuda, 2 auto)"));
+}
+
+}  // namespace
+
 absl::StatusOr<hearth::EngineConfig> ToEngineConfig(const hearth_engine_params* params) {
   if (params == nullptr) return absl::InvalidArgumentError("params is NULL");
-  if (absl::Status s =
-          CheckSize(params->struct_size, sizeof(hearth_engine_params), "hearth_engine_params");
-      !s.ok()) {
-    return s;
+  const bool v1 = params->struct_size == sizeof(EngineParamsV1);
+  if (!v1) {
+    if (absl::Status s = CheckSize(params->struct_size, sizeof(hearth_engine_params),
+                                   "hearth_engine_params");
+        !s.ok()) {
+      return s;
+    }
   }
   if (absl::Status s = CheckText(params->model_path, "model_path"); !s.ok()) return s;
   hearth::EngineConfig config;
@@ -78,6 +108,11 @@ absl::StatusOr<hearth::EngineConfig> ToEngineConfig(const hearth_engine_params* 
   if (params->max_batch_tokens != 0) config.max_batch_tokens = params->max_batch_tokens;
   if (params->max_sequences != 0) config.max_sequences = params->max_sequences;
   config.prefix_caching = params->prefix_caching != 0;
+  if (v1) return config;  // the fields below are not the caller's
+  absl::StatusOr<hearth::Backend> backend = ToBackend(params->backend);
+  if (!backend.ok()) return backend.status();
+  config.backend = *backend;
+  config.device = params->device;
   return config;
 }
 
@@ -195,6 +230,10 @@ int hearth_engine_wait(hearth_engine* engine, uint64_t id, hearth_result** out) 
     HEARTH_CAPI_CHECK(CheckHandle(engine, "engine"));
     return Deliver(engine->engine->Wait(id), out);
   });
+}
+
+const char* hearth_engine_backend(const hearth_engine* engine) {
+  return IsLive(engine) ? engine->engine->model_info().backend.c_str() : "";
 }
 
 const char* hearth_result_text(const hearth_result* result) {

@@ -26,6 +26,8 @@ ABSL_FLAG(uint64_t, seed, 0, "random seed (same seed, same output)");
 ABSL_FLAG(std::vector<std::string>, stop, {}, "comma-separated stop strings");
 ABSL_FLAG(bool, ignore_eos, false, "keep generating past end-of-sequence (benchmarks)");
 ABSL_FLAG(int, threads, 0, "worker threads; 0 = all cores");
+ABSL_FLAG(std::string, backend, "cpu", "where the model runs: cpu, cuda or auto");
+ABSL_FLAG(int, device, 0, "CUDA device ordinal (--backend cuda or auto)");
 ABSL_FLAG(int, ctx, 0, "context length in tokens; 0 = min(model's, 4096)");
 ABSL_FLAG(bool, json, false, "print the answer and metrics as one JSON object instead");
 
@@ -50,6 +52,10 @@ int RunGenerate() {
   config.model_path = hearth_examples::ResolveModelPath(absl::GetFlag(FLAGS_model));
   config.threads = absl::GetFlag(FLAGS_threads);
   config.context_length = absl::GetFlag(FLAGS_ctx);
+  absl::StatusOr<hearth::Backend> backend = hearth::ParseBackend(absl::GetFlag(FLAGS_backend));
+  if (!backend.ok()) return Fail("bad --backend", backend.status());
+  config.backend = *backend;
+  config.device = absl::GetFlag(FLAGS_device);
   absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config);
   if (!engine.ok()) return Fail("cannot load the model", engine.status());
 
@@ -89,6 +95,7 @@ int RunGenerate() {
         {"text", result->text},
         {"finish_reason", std::string(hearth::FinishReasonName(result->finish_reason))},
         {"model", (*engine)->model_info().name},
+        {"backend", (*engine)->model_info().backend},
         {"threads", (*engine)->threads()},
         {"load_ms", (*engine)->load_ms()},
         {"ttft_ms", t.first_token_ms},

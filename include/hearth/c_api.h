@@ -116,7 +116,20 @@ typedef struct hearth_engine_params {
   int32_t max_batch_tokens;  /* 0 = 256 */
   int32_t max_sequences;     /* 0 = 64 */
   int32_t prefix_caching;    /* nonzero = on (default) */
+  /* Added in 0.1's second ABI revision; a caller built before them passes the smaller
+   * struct_size and gets the defaults. */
+  int32_t backend;           /* a hearth_backend; default HEARTH_BACKEND_CPU */
+  int32_t device;            /* CUDA device ordinal; default 0 */
 } hearth_engine_params;
+
+/* Where an engine's forward pass runs. CUDA needs a library built with it and a device
+ * (else hearth_engine_create fails with HEARTH_UNIMPLEMENTED or
+ * HEARTH_FAILED_PRECONDITION); AUTO takes the GPU where both exist, else the CPU. */
+typedef enum hearth_backend {
+  HEARTH_BACKEND_CPU = 0,
+  HEARTH_BACKEND_CUDA = 1,
+  HEARTH_BACKEND_AUTO = 2
+} hearth_backend;
 
 /* Fills *params with the defaults above (model_path NULL). */
 HEARTH_API void hearth_engine_params_init(hearth_engine_params* params);
@@ -126,6 +139,9 @@ HEARTH_API void hearth_engine_params_init(hearth_engine_params* params);
 HEARTH_API int hearth_engine_create(const hearth_engine_params* params, hearth_engine** out);
 /* Cancels the engine's unfinished requests, then frees it. NULL is a no-op. */
 HEARTH_API void hearth_engine_destroy(hearth_engine* engine);
+/* "cpu" or "cuda": where the engine's forward pass runs (what HEARTH_BACKEND_AUTO chose);
+ * owned by the engine. "" for a handle that is not live. */
+HEARTH_API const char* hearth_engine_backend(const hearth_engine* engine);
 
 typedef struct hearth_request {
   uint32_t struct_size;        /* sizeof(hearth_request), set by _init */

@@ -155,8 +155,11 @@ GenerateResult Generate(Engine& engine, const std::optional<std::string>& prompt
 
 EnginePtr CreateEngine(const py::object& model_path, int threads, int context_length,
                        int64_t kv_cache_bytes, int kv_block_tokens, int max_batch_tokens,
-                       int max_sequences, bool prefix_caching) {
+                       int max_sequences, bool prefix_caching, const std::string& backend,
+                       int device) {
   EngineConfig config;
+  config.backend = ValueOrThrow(ParseBackend(backend));
+  config.device = device;
   config.model_path = py::module_::import("os").attr("fspath")(model_path).cast<std::string>();
   config.threads = threads;
   config.context_length = context_length;
@@ -229,7 +232,8 @@ void BindValueTypes(py::module_& m) {
       .def_readonly("layers", &ModelInfo::layers)
       .def_readonly("context_length", &ModelInfo::context_length)
       .def_readonly("vocab_size", &ModelInfo::vocab_size)
-      .def_readonly("file_bytes", &ModelInfo::file_bytes);
+      .def_readonly("file_bytes", &ModelInfo::file_bytes)
+      .def_readonly("backend", &ModelInfo::backend, "'cpu' or 'cuda': where the model runs.");
 
   py::class_<EngineMetrics>(m, "EngineMetrics",
                             "A snapshot of the Engine's load (the AutoScaler's inputs).")
@@ -285,8 +289,10 @@ void BindEngine(py::module_& m) {
            py::arg("threads") = 0, py::arg("context_length") = 0,
            py::arg("kv_cache_bytes") = 0, py::arg("kv_block_tokens") = 16,
            py::arg("max_batch_tokens") = 256, py::arg("max_sequences") = 64,
-           py::arg("prefix_caching") = true,
-           "Loads a GGUF model (Llama family). threads=0: one per hardware thread; "
+           py::arg("prefix_caching") = true, py::arg("backend") = "cpu", py::arg("device") = 0,
+           "Loads a GGUF model (Llama family). backend: 'cpu', 'cuda' or 'auto' (the GPU "
+           "where the build has CUDA and a device exists, else the CPU); device: the CUDA "
+           "ordinal. threads=0: one per hardware thread; "
            "context_length=0: min(model's, 4096); kv_cache_bytes=0: room for max_sequences "
            "requests of 1,024 tokens.")
       .def("generate", &Generate, py::arg("prompt") = py::none(), py::kw_only(),

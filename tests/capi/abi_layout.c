@@ -23,6 +23,8 @@ int main(void) {
   FIELD(hearth_engine_params, max_batch_tokens);
   FIELD(hearth_engine_params, max_sequences);
   FIELD(hearth_engine_params, prefix_caching);
+  FIELD(hearth_engine_params, backend);
+  FIELD(hearth_engine_params, device);
 
   STRUCT(hearth_request);
   FIELD(hearth_request, struct_size);
@@ -342,6 +344,9 @@ int main(void) {
   FIELD(hearth_sim_summary, cost);
   FIELD(hearth_sim_summary, cost_per_1k_requests);
 
+  ENUM(HEARTH_BACKEND_CPU);
+  ENUM(HEARTH_BACKEND_CUDA);
+  ENUM(HEARTH_BACKEND_AUTO);
   ENUM(HEARTH_KEEP_ALIVE_FIXED);
   ENUM(HEARTH_KEEP_ALIVE_IMMEDIATE);
   ENUM(HEARTH_KEEP_ALIVE_HYBRID);

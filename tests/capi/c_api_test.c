@@ -184,8 +184,54 @@ static void test_metrics(hearth_engine* engine) {
   CHECK(hearth_engine_get_metrics(engine, NULL) == HEARTH_INVALID_ARGUMENT);
 }
 
+/* hearth_engine_params as a caller compiled against the first ABI revision has it. */
+typedef struct {
+  uint32_t struct_size;
+  const char* model_path;
+  int32_t threads;
+  int32_t context_length;
+  int64_t kv_cache_bytes;
+  int32_t max_batch_tokens;
+  int32_t max_sequences;
+  int32_t prefix_caching;
+} engine_params_v1;
+
+/* Such a caller still loads, on the CPU; the current layout picks the backend. */
+static void test_backends_and_the_first_params_layout(void) {
+  hearth_engine_params params;
+  hearth_engine* engine = NULL;
+  int status;
+  hearth_engine_params_init(&params);
+  params.model_path = HEARTH_SOURCE_DIR "/tests/data/models/stories260K.gguf";
+  params.threads = 1;
+  params.backend = 77; /* beyond the first layout: not read */
+  params.struct_size = sizeof(engine_params_v1);
+  CHECK(hearth_engine_create(&params, &engine) == HEARTH_OK);
+  CHECK(strcmp(hearth_engine_backend(engine), "cpu") == 0);
+  hearth_engine_destroy(engine);
+  params.struct_size = sizeof(params);
+  CHECK(hearth_engine_create(&params, &engine) == HEARTH_INVALID_ARGUMENT);
+  CHECK(strstr(hearth_last_error(), "not a hearth_backend") != NULL);
+  params.backend = HEARTH_BACKEND_AUTO;
+  CHECK(hearth_engine_create(&params, &engine) == HEARTH_OK);
+  CHECK(strcmp(hearth_engine_backend(engine), "cpu") == 0 ||
+        strcmp(hearth_engine_backend(engine), "cuda") == 0);
+  hearth_engine_destroy(engine);
+  engine = NULL;
+  params.backend = HEARTH_BACKEND_CUDA; /* no GPU in CI: a clear error */
+  status = hearth_engine_create(&params, &engine);
+  if (status != HEARTH_OK) {
+    CHECK(status == HEARTH_UNIMPLEMENTED || status == HEARTH_FAILED_PRECONDITION);
+    CHECK(strstr(hearth_last_error(), "CUDA") != NULL);
+    CHECK(engine == NULL);
+  }
+  hearth_engine_destroy(engine);
+  CHECK(strcmp(hearth_engine_backend(NULL), "") == 0);
+}
+
 int main(void) {
   hearth_engine* engine;
+  test_backends_and_the_first_params_layout();
   test_versions_and_names();
   test_create_errors();
   engine = tiny_engine();

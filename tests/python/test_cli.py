@@ -39,6 +39,14 @@ def test_json_output_and_model_from_environment():
     assert out["finish_reason"] == "length"
     for key in ("text", "load_ms", "ttft_ms", "prefill_tok_s", "decode_tok_s", "prompt_tokens"):
         assert key in out
+    assert out["backend"] == "cpu"
+
+
+def test_auto_backend_runs_where_cuda_is_absent():
+    r = run("generate", "--model", str(TINY), "--prompt", "Once upon a time", "--max-tokens",
+            "4", "--backend", "auto", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["backend"] in ("cpu", "cuda")
 
 
 def test_same_seed_same_text():
@@ -64,6 +72,7 @@ def test_default_model_answers_chat_question():
     (("--model", str(TINY), "--prompt", "hi", "--max-tokens", "0"), "max_tokens"),
     (("--model", str(TINY), "--prompt", "word " * 600, "--ctx", "64"), "context"),
     (("--model", str(TINY), "--prompt", ""), "--prompt"),
+    (("--model", str(TINY), "--prompt", "hi", "--backend", "tpu"), "unknown backend 'tpu'"),
 ])
 def test_bad_input_gets_clear_error(args, message):
     r = run("generate", *args)

@@ -110,6 +110,19 @@ def test_metrics_and_model_info(smollm2):
     assert info.architecture == "llama"
     assert info.vocab_size == 49152 and info.layers == 30
     assert smollm2.load_ms > 0 and smollm2.threads == 2
+    assert info.backend == "cpu"
+
+
+def test_backend_choice(tiny_model):
+    # CI has no GPU: "cuda" is a clear error there and "auto" runs on the CPU.
+    try:
+        engine = hearth.Engine(tiny_model, threads=1, backend="cuda")
+        assert engine.model_info.backend == "cuda"
+    except (hearth.UnimplementedError, hearth.FailedPreconditionError) as error:
+        assert "CUDA" in str(error)
+    assert hearth.Engine(tiny_model, threads=1, backend="auto").model_info.backend in ("cpu", "cuda")
+    with pytest.raises(hearth.InvalidArgumentError, match="unknown backend 'tpu'"):
+        hearth.Engine(tiny_model, backend="tpu")
 
 
 @pytest.mark.parametrize("options, error", [
