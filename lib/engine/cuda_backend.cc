@@ -58,38 +58,6 @@ int64_t ActivationFloatsPerToken(const LlamaConfig& c) {
   return 2 * c.dim + 2 * c.q_dim() + 2 * c.kv_dim() + 2 * c.ffn_dim;
 }
 
-// LlamaModel::Forward's batch validation, mirrored (it is private to llama_model.cc):
-// the same checks, codes and messages, against this backend's cache shape.
-absl::Status ValidateBatch(const LlamaConfig& c, absl::Span<const SequenceChunk> batch,
-                           const KvCacheShape& kv) {
-  if (batch.empty()) return absl::InvalidArgumentError("Forward called with an empty batch");
-  for (const SequenceChunk& chunk : batch) {
-    const int64_t n = static_cast<int64_t>(chunk.tokens.size());
-    if (n == 0) return absl::InvalidArgumentError("Forward called with an empty chunk");
-    const int64_t end = chunk.start_pos + n;
-    const int64_t covered = static_cast<int64_t>(chunk.block_table.size()) * kv.block_tokens;
-    if (chunk.start_pos < 0 || end > covered || end > c.context_length) {
-      return absl::OutOfRangeError(absl::StrFormat(
-          "positions %d..%d exceed the sequence's %d KV blocks of %d tokens (or the model's "
-          "context of %d)",
-          chunk.start_pos, end, chunk.block_table.size(), kv.block_tokens, c.context_length));
-    }
-    for (int32_t block : chunk.block_table) {
-      if (block < 0 || block >= kv.blocks) {
-        return absl::OutOfRangeError(
-            absl::StrFormat("KV block %d is outside the cache (%d blocks)", block, kv.blocks));
-      }
-    }
-    for (int32_t id : chunk.tokens) {
-      if (id < 0 || id >= c.vocab_size) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("token id %d is outside the vocabulary (%d)", id, c.vocab_size));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 // The shapes the CUDA kernels accept (attention.cuh, ops.cuh), checked once.
 absl::Status CheckModelShape(const LlamaConfig& c) {
   if (c.n_kv_heads < 1 || c.n_heads % c.n_kv_heads != 0) {
@@ -162,7 +130,7 @@ class CudaBackend final : public ForwardBackend {
 
   absl::Status Forward(absl::Span<const SequenceChunk> batch,
                        std::vector<float>* logits) override {
-    HEARTH_RETURN_IF_ERROR(ValidateBatch(config_, batch, kv_));
+    HEARTH_RETURN_IF_ERROR(ValidateBatch(config_, batch, kv_.blocks, kv_.block_tokens));
     ScopedDevice on(device_);
     HEARTH_RETURN_IF_ERROR(on.status());
     absl::Status s = Run(batch);

@@ -72,26 +72,28 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
   });
 }
 
+}  // namespace
+
 absl::Status ValidateBatch(const LlamaConfig& c, absl::Span<const SequenceChunk> batch,
-                           const PagedKvCache& cache) {
+                           int64_t kv_blocks, int block_tokens) {
   if (batch.empty()) return absl::InvalidArgumentError("Forward called with an empty batch");
   for (const SequenceChunk& chunk : batch) {
     const int64_t n = static_cast<int64_t>(chunk.tokens.size());
     if (n == 0) return absl::InvalidArgumentError("Forward called with an empty chunk");
     const int64_t end = chunk.start_pos + n;
     const int64_t covered =
-        static_cast<int64_t>(chunk.block_table.size()) * cache.block_tokens();
+        static_cast<int64_t>(chunk.block_table.size()) * block_tokens;
     if (chunk.start_pos < 0 || end > covered || end > c.context_length) {
       return absl::OutOfRangeError(absl::StrFormat(
           "positions %d..%d exceed the sequence's %d KV blocks of %d tokens (or the model's "
           "context of %d)",
-          chunk.start_pos, end, chunk.block_table.size(), cache.block_tokens(),
+          chunk.start_pos, end, chunk.block_table.size(), block_tokens,
           c.context_length));
     }
     for (int32_t block : chunk.block_table) {
-      if (block < 0 || block >= cache.n_blocks()) {
+      if (block < 0 || block >= kv_blocks) {
         return absl::OutOfRangeError(
-            absl::StrFormat("KV block %d is outside the cache (%d blocks)", block, cache.n_blocks()));
+            absl::StrFormat("KV block %d is outside the cache (%d blocks)", block, kv_blocks));
       }
     }
     for (int32_t id : chunk.tokens) {
@@ -103,8 +105,6 @@ absl::Status ValidateBatch(const LlamaConfig& c, absl::Span<const SequenceChunk>
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Load(const std::string& path) {
   absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(path);
@@ -124,7 +124,9 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromFile(std::unique_ptr
 absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvCache& cache,
                                  ThreadPool& pool, std::vector<float>* logits) const {
   const LlamaConfig& c = config_;
-  if (absl::Status s = ValidateBatch(c, batch, cache); !s.ok()) return s;
+  if (absl::Status s = ValidateBatch(c, batch, cache.n_blocks(), cache.block_tokens()); !s.ok()) {
+    return s;
+  }
 
   std::vector<TokenSlot> slots;
   std::vector<int64_t> logit_rows;  // indices into slots

@@ -49,6 +49,12 @@ struct SequenceChunk {
   LogitsMode logits = LogitsMode::kLast;
 };
 
+// The checks every backend's forward pass makes before computing anything: chunks not
+// empty, positions covered by their block tables and inside the context, block ids inside
+// a cache of kv_blocks blocks of block_tokens tokens, token ids inside the vocabulary.
+absl::Status ValidateBatch(const LlamaConfig& config, absl::Span<const SequenceChunk> batch,
+                           int64_t kv_blocks, int block_tokens);
+
 class LlamaModel {
  public:
   static absl::StatusOr<std::unique_ptr<LlamaModel>> Load(const std::string& path);
