@@ -1,6 +1,7 @@
 // `hearth generate`: load a model, stream one answer, print its metrics.
 #include "examples/cli/generate_command.h"
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "hearth/engine.h"
 #include "nlohmann/json.hpp"
+#include "examples/cli/cold_report.h"
 #include "examples/model_path.h"
 
 ABSL_FLAG(std::string, model, "", "GGUF model file (default: $HEARTH_MODEL, else "
@@ -30,6 +32,11 @@ ABSL_FLAG(std::string, backend, "cpu", "where the model runs: cpu, cuda or auto"
 ABSL_FLAG(int, device, 0, "CUDA device ordinal (--backend cuda or auto)");
 ABSL_FLAG(int, ctx, 0, "context length in tokens; 0 = min(model's, 4096)");
 ABSL_FLAG(bool, json, false, "print the answer and metrics as one JSON object instead");
+ABSL_FLAG(bool, cold_report, false,
+          "report where the time to the first token went (page cache, load stages, first "
+          "prefill, first token); with --json, as a \"cold_start\" object");
+ABSL_FLAG(bool, evict, false,
+          "drop the model file from the page cache before loading (a cold start)");
 
 namespace hearth_cli {
 namespace {
@@ -50,6 +57,14 @@ int RunGenerate() {
   }
   hearth::EngineConfig config;
   config.model_path = hearth_examples::ResolveModelPath(absl::GetFlag(FLAGS_model));
+  ColdStart cold;
+  if (absl::GetFlag(FLAGS_cold_report) || absl::GetFlag(FLAGS_evict)) {
+    absl::StatusOr<ColdStart> prepared =
+        PrepareColdStart(config.model_path, absl::GetFlag(FLAGS_evict));
+    if (!prepared.ok()) return Fail("cannot prepare the cold start", prepared.status());
+    cold = *prepared;
+  }
+  const auto load_start = std::chrono::steady_clock::now();
   config.threads = absl::GetFlag(FLAGS_threads);
   config.context_length = absl::GetFlag(FLAGS_ctx);
   absl::StatusOr<hearth::Backend> backend = hearth::ParseBackend(absl::GetFlag(FLAGS_backend));
@@ -58,6 +73,9 @@ int RunGenerate() {
   config.device = absl::GetFlag(FLAGS_device);
   absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config);
   if (!engine.ok()) return Fail("cannot load the model", engine.status());
+  const double load_wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
+          .count();
 
   hearth::GenerateRequest request;
   const std::string prompt = absl::GetFlag(FLAGS_prompt);
@@ -90,6 +108,9 @@ int RunGenerate() {
   if (!result.ok()) return Fail("cannot generate", result.status());
 
   const hearth::GenerateTimings& t = result->timings;
+  const bool cold_report = absl::GetFlag(FLAGS_cold_report);
+  const nlohmann::ordered_json report =
+      cold_report ? ColdReportJson(cold, **engine, *result, load_wall_ms) : nlohmann::ordered_json();
   if (json) {
     nlohmann::json out = {
         {"text", result->text},
@@ -104,6 +125,7 @@ int RunGenerate() {
         {"completion_tokens", result->completion_tokens},
         {"decode_tok_s", t.decode_tokens_per_s},
     };
+    if (cold_report) out["cold_start"] = report;
     // Invalid UTF-8 from a model must not abort the dump.
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
@@ -113,6 +135,7 @@ int RunGenerate() {
                 result->prompt_tokens, t.decode_tokens_per_s, result->completion_tokens,
                 std::string(hearth::FinishReasonName(result->finish_reason)).c_str(),
                 (*engine)->threads());
+    if (cold_report) PrintColdReport(report);
   }
   return 0;
 }

@@ -184,6 +184,18 @@ struct ModelInfo {
   std::string backend;  // "cpu" or "cuda": where the forward pass runs
 };
 
+// Where Create()'s time went, in milliseconds, in the order the stages run. The tokenizer
+// is built on its own thread while the weights are read, so the stages overlap and
+// total_ms is less than their sum.
+struct LoadTimings {
+  double open_ms = 0;       // open, map and validate the model file (a .hearth snapshot
+                            // also checks its checksums here, reading every page)
+  double page_in_ms = 0;    // the weights read into memory by parallel readers
+  double tokenizer_ms = 0;  // vocabulary, merges and chat template (during the page-in)
+  double backend_ms = 0;    // the forward backend: KV cache; on a GPU, the weight upload
+  double total_ms = 0;      // the whole of Create() (= load_ms())
+};
+
 class Engine {
  public:
   static absl::StatusOr<std::unique_ptr<Engine>> Create(const EngineConfig& config);
@@ -216,8 +228,10 @@ class Engine {
   virtual EngineMetrics metrics() const = 0;
 
   virtual const ModelInfo& model_info() const = 0;
-  // Milliseconds Create() took: open, map, validate, bind weights, build the tokenizer.
+  // Milliseconds Create() took: open, map, validate, read the weights in, build the
+  // tokenizer, set up the backend; load_timings() splits it.
   virtual double load_ms() const = 0;
+  virtual const LoadTimings& load_timings() const = 0;
   // Threads the forward pass runs on.
   virtual int threads() const = 0;
 };

@@ -20,11 +20,11 @@ bool IsSet(Clock::time_point t) { return t != Clock::time_point{}; }
 BatchEngine::BatchEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenizer> tokenizer,
                          std::unique_ptr<ThreadPool> pool,
                          std::unique_ptr<ForwardBackend> backend, const EngineLimits& limits,
-                         double load_ms)
+                         const LoadTimings& load)
     : model_(std::move(model)),
       tokenizer_(std::move(tokenizer)),
       limits_(limits),
-      load_ms_(load_ms),
+      load_(load),
       pool_(std::move(pool)),
       backend_(std::move(backend)),
       blocks_(limits.kv_blocks, limits.block_tokens, limits.prefix_caching),

@@ -37,7 +37,7 @@ class BatchEngine final : public Engine {
   // `backend` runs `model` (and, for the CPU, on `pool`); `pool` also samples.
   BatchEngine(std::unique_ptr<LlamaModel> model, std::unique_ptr<Tokenizer> tokenizer,
               std::unique_ptr<ThreadPool> pool, std::unique_ptr<ForwardBackend> backend,
-              const EngineLimits& limits, double load_ms);
+              const EngineLimits& limits, const LoadTimings& load);
   ~BatchEngine() override;
 
   absl::StatusOr<RequestId> Submit(GenerateRequest request, TokenCallback on_token) override;
@@ -50,7 +50,8 @@ class BatchEngine final : public Engine {
   EngineMetrics metrics() const override { return metrics_.Snapshot(); }
 
   const ModelInfo& model_info() const override { return info_; }
-  double load_ms() const override { return load_ms_; }
+  double load_ms() const override { return load_.total_ms; }
+  const LoadTimings& load_timings() const override { return load_; }
   int threads() const override { return pool_->size(); }
 
  private:
@@ -72,7 +73,7 @@ class BatchEngine final : public Engine {
   const std::unique_ptr<LlamaModel> model_;
   const std::unique_ptr<Tokenizer> tokenizer_;
   const EngineLimits limits_;
-  const double load_ms_;
+  const LoadTimings load_;
   ModelInfo info_;
   MetricsRecorder metrics_;
 

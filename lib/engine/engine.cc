@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "lib/engine/batch_engine.h"
 #include "lib/engine/forward_backend.h"
+#include "lib/runtime/page_cache.h"
 #include "lib/runtime/thread_pool.h"
 
 namespace hearth {
@@ -75,10 +77,26 @@ double MillisSince(std::chrono::steady_clock::time_point start) {
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& config) {
   const auto start = std::chrono::steady_clock::now();
+  LoadTimings load;
   if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<LlamaModel>> model = LlamaModel::Load(config.model_path);
   if (!model.ok()) return model.status();
-  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = Tokenizer::FromGguf((*model)->file());
+  load.open_ms = MillisSince(start);
+
+  // The weights are read in by every worker while the tokenizer is built beside them: on
+  // a cold start the read is the long pole, and the forward pass would otherwise fault
+  // its pages in one at a time, layer by layer.
+  auto pool = std::make_unique<ThreadPool>(config.threads);
+  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer;
+  std::thread tokenizer_thread([&] {
+    const auto tokenizer_start = std::chrono::steady_clock::now();
+    tokenizer = Tokenizer::FromGguf((*model)->file());
+    load.tokenizer_ms = MillisSince(tokenizer_start);
+  });
+  const auto page_in_start = std::chrono::steady_clock::now();
+  PageIn((*model)->file().mapping(), (*model)->file().file_size(), *pool);
+  load.page_in_ms = MillisSince(page_in_start);
+  tokenizer_thread.join();
   if (!tokenizer.ok()) return tokenizer.status();
   const LlamaConfig& c = (*model)->config();
   if ((*tokenizer)->n_vocab() != c.vocab_size) {
@@ -118,13 +136,15 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& confi
   limits.context = std::min(context, limits.kv_blocks * config.kv_block_tokens);
   limits.scheduler = {config.max_batch_tokens, config.max_sequences};
   limits.prefix_caching = config.prefix_caching;
-  auto pool = std::make_unique<ThreadPool>(config.threads);
+  const auto backend_start = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<ForwardBackend>> backend =
       MakeBackend(config, **model, {limits.kv_blocks, limits.block_tokens}, pool.get());
   if (!backend.ok()) return backend.status();
+  load.backend_ms = MillisSince(backend_start);
+  load.total_ms = MillisSince(start);
   return std::unique_ptr<Engine>(new BatchEngine(*std::move(model), *std::move(tokenizer),
                                                  std::move(pool), *std::move(backend), limits,
-                                                 MillisSince(start)));
+                                                 load));
 }
 
 std::string_view BackendName(Backend backend) {

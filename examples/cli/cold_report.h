@@ -1,0 +1,32 @@
+// `hearth generate --cold-report`: where the time to the first token went — the page
+// cache state the load met, each stage of Engine::Create, the first prefill and the first
+// token — printed as a table or added to --json.
+#ifndef HEARTH_EXAMPLES_CLI_COLD_REPORT_H_
+#define HEARTH_EXAMPLES_CLI_COLD_REPORT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "hearth/engine.h"
+#include "nlohmann/json.hpp"
+
+namespace hearth_cli {
+
+struct ColdStart {
+  bool evicted = false;          // the model file's pages were dropped first
+  double resident_before = 0;    // fraction of the file in the page cache at load
+  uint64_t file_bytes = 0;
+};
+
+// Before Engine::Create: with `evict`, drops the model file's cached pages (posix_fadvise
+// DONTNEED); either way measures how much of it is still resident.
+absl::StatusOr<ColdStart> PrepareColdStart(const std::string& model_path, bool evict);
+
+// The breakdown: stages in ms from the command's start (before the load) to the first token.
+nlohmann::ordered_json ColdReportJson(const ColdStart& cold, const hearth::Engine& engine,
+                                      const hearth::GenerateResult& result, double load_wall_ms);
+void PrintColdReport(const nlohmann::ordered_json& report);
+
+}  // namespace hearth_cli
+
+#endif  // HEARTH_EXAMPLES_CLI_COLD_REPORT_H_
