@@ -2,6 +2,7 @@
 //
 //   build/bench/bench_serving --mode closed --concurrency 16 --max_tokens 128
 //   build/bench/bench_serving --mode poisson --rate 2.5 --requests 64
+//   build/bench/bench_serving --backend cuda --concurrency 64 --max_sequences 64
 //
 // The workload is the one bench/llama_cpp_serving.py sends to llama.cpp, so the two
 // engines can be compared (bench/compare_serving.py runs both): request i is the user
@@ -22,7 +23,9 @@
 // except where a piece waits for the rest of a UTF-8 character); end-to-end = last piece
 // - arrival; throughput = completion tokens / (last piece of the run - first arrival).
 // Percentiles interpolate linearly between order statistics (as numpy's default). The
-// last stdout line is one JSON object; no request is dropped, failures are counted.
+// last stdout line is one JSON object (--json_out writes it to a file too); no request is
+// dropped, failures are counted. --backend cpu|cuda|auto and --device choose where the
+// forward pass runs (EngineConfig::backend, device); the object's "backend" is where it ran.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -61,6 +64,12 @@ ABSL_FLAG(int, threads, 2, "Engine worker threads");
 ABSL_FLAG(int, max_sequences, 0, "EngineConfig::max_sequences; 0 = the Engine's default");
 ABSL_FLAG(int, max_batch_tokens, 0, "EngineConfig::max_batch_tokens; 0 = the Engine's default");
 ABSL_FLAG(bool, prefix_caching, true, "EngineConfig::prefix_caching");
+ABSL_FLAG(std::string, backend, "cpu", "where the forward pass runs: cpu, cuda or auto "
+          "(EngineConfig::backend)");
+ABSL_FLAG(int, device, 0, "CUDA device ordinal (EngineConfig::device)");
+ABSL_FLAG(int64_t, kv_cache_bytes, 0,
+          "EngineConfig::kv_cache_bytes; 0 = the Engine's default");
+ABSL_FLAG(std::string, json_out, "", "also write the result object to this file");
 
 namespace {
 
@@ -298,6 +307,17 @@ int Run() {
     config.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
   }
   config.prefix_caching = absl::GetFlag(FLAGS_prefix_caching);
+  absl::StatusOr<hearth::Backend> backend = hearth::ParseBackend(absl::GetFlag(FLAGS_backend));
+  if (!backend.ok()) {
+    std::fprintf(stderr, "bench_serving: --backend: %s\n",
+                 std::string(backend.status().message()).c_str());
+    return 2;
+  }
+  config.backend = *backend;
+  config.device = absl::GetFlag(FLAGS_device);
+  if (absl::GetFlag(FLAGS_kv_cache_bytes) > 0) {
+    config.kv_cache_bytes = absl::GetFlag(FLAGS_kv_cache_bytes);
+  }
   absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config);
   if (!engine.ok()) return Fail("cannot load the model", engine.status());
 
@@ -322,6 +342,10 @@ int Run() {
   out["max_batch_tokens"] = config.max_batch_tokens;
   out["prefix_caching"] = config.prefix_caching;
   out["model"] = (*engine)->model_info().name;
+  out["backend"] = (*engine)->model_info().backend;
+  out["requested_backend"] = std::string(hearth::BackendName(config.backend));
+  out["device"] = config.device;
+  out["kv_cache_bytes"] = config.kv_cache_bytes;
   // The Engine's own view (whole process, warm-up included), to cross-check the client's.
   out["engine_metrics"] = {
       {"ttft_ms_p50", metrics.time_to_first_token_ms.Quantile(0.5)},
@@ -331,7 +355,17 @@ int Run() {
       {"prefix_cache_hit_rate", metrics.prefix_cache_hit_rate},
       {"preemptions", metrics.preemptions},
       {"requests_failed", metrics.requests_failed}};
-  std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  const std::string line = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::printf("%s\n", line.c_str());
+  const std::string json_out = absl::GetFlag(FLAGS_json_out);
+  if (!json_out.empty()) {
+    std::ofstream file(json_out);
+    file << line << "\n";
+    if (!file) {
+      std::fprintf(stderr, "bench_serving: cannot write %s\n", json_out.c_str());
+      return 1;
+    }
+  }
   return 0;
 }
 
@@ -340,7 +374,8 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "bench_serving [--mode closed|poisson] [--concurrency C] [--requests R] [--rate L] "
-      "[--max_tokens N] [--threads T] [--model FILE] [--prompts FILE]");
+      "[--max_tokens N] [--threads T] [--model FILE] [--prompts FILE] [--backend cpu|cuda|auto] "
+      "[--device N] [--kv_cache_bytes B] [--json_out FILE]");
   absl::ParseCommandLine(argc, argv);
   return Run();
 }
