@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -266,6 +267,13 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::FromBytes(absl::Span<const s
   file->base_ = bytes.data();
   file->size_ = bytes.size();
   if (absl::Status s = file->Parse(); !s.ok()) return s;
+  return file;
+}
+
+absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::FromBytes(
+    absl::Span<const std::byte> bytes, std::shared_ptr<const void> keep_alive) {
+  absl::StatusOr<std::unique_ptr<GgufFile>> file = FromBytes(bytes);
+  if (file.ok()) (*file)->keep_alive_ = std::move(keep_alive);
   return file;
 }
 

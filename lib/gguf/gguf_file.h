@@ -79,6 +79,10 @@ class GgufFile {
   // Parses an in-memory image (no copy; `bytes` must outlive the result). For tests and
   // the fuzzer.
   static absl::StatusOr<std::unique_ptr<GgufFile>> FromBytes(absl::Span<const std::byte> bytes);
+  // Parses an image inside a mapping someone else owns (a .hearth snapshot's): the result
+  // holds `keep_alive` until it is destroyed, so the bytes stay valid as long as it does.
+  static absl::StatusOr<std::unique_ptr<GgufFile>> FromBytes(absl::Span<const std::byte> bytes,
+                                                             std::shared_ptr<const void> keep_alive);
 
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
@@ -111,6 +115,7 @@ class GgufFile {
   const std::byte* base_ = nullptr;
   size_t size_ = 0;
   bool owns_mapping_ = false;
+  std::shared_ptr<const void> keep_alive_;  // the owner of the bytes, when not this file
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   std::vector<std::string> keys_;  // in file order

@@ -9,6 +9,7 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/ops.h"
 #include "lib/model/parallel_matmul.h"
+#include "lib/snapshot/snapshot.h"
 
 namespace hearth {
 namespace {
@@ -107,7 +108,10 @@ absl::Status ValidateBatch(const LlamaConfig& c, absl::Span<const SequenceChunk>
 }
 
 absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Load(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(path);
+  // A .hearth snapshot (by its magic, whatever the file's name) is verified in full before
+  // its GGUF image is used; anything else goes down the GGUF path and its own checks.
+  absl::StatusOr<std::unique_ptr<GgufFile>> file =
+      IsSnapshotFile(path) ? OpenSnapshot(path) : GgufFile::Open(path);
   if (!file.ok()) return file.status();
   return FromFile(*std::move(file));
 }

@@ -87,3 +87,53 @@ def test_truncated_model_is_rejected(tmp_path):
     r = run("generate", "--model", str(cut), "--prompt", "hi")
     assert r.returncode == 1
     assert "truncated" in r.stderr
+
+
+@pytest.mark.parametrize("model", [TINY, SMOLLM2], ids=["stories260K", "SmolLM2"])
+def test_pack_round_trip_generates_the_same_text(tmp_path, model):
+    if not model.exists():
+        pytest.skip(f"{model} is not extracted (scripts/setup.sh)")
+    snap = tmp_path / "model.hearth"
+    r = run("pack", str(model), "-o", str(snap))
+    assert r.returncode == 0, r.stderr
+    assert "packed" in r.stdout and str(snap) in r.stdout
+    assert snap.read_bytes()[:8] == b"HEARTHSN"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.hearth"]
+    args = ("--prompt", "Once upon a time", "--max-tokens", "24", "--temperature", "0", "--json")
+    want = run("generate", "--model", str(model), *args)
+    got = run("generate", "--model", str(snap), *args)
+    assert want.returncode == 0 and got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["text"] == json.loads(want.stdout)["text"]
+
+
+def test_pack_bad_input_gets_clear_error(tmp_path):
+    snap = tmp_path / "tiny.hearth"
+    assert run("pack", str(TINY), "-o", str(snap)).returncode == 0
+    # A damaged snapshot: one flipped byte in the weights.
+    data = bytearray(snap.read_bytes())
+    data[len(data) - 5000] ^= 0x01
+    bad = tmp_path / "bad.hearth"
+    bad.write_bytes(bytes(data))
+    r = run("generate", "--model", str(bad), "--prompt", "hi")
+    assert r.returncode == 1
+    assert "chunk 0 of 1" in r.stderr and "re-pack" in r.stderr
+    # A truncated one.
+    cut = tmp_path / "cut.hearth"
+    cut.write_bytes(snap.read_bytes()[:10000])
+    r = run("generate", "--model", str(cut), "--prompt", "hi")
+    assert r.returncode == 1
+    assert "truncated" in r.stderr
+    # Packing errors: missing input, missing output directory, onto itself, full disk.
+    for args, message in [
+        (("pack", str(tmp_path / "none.gguf"), "-o", str(tmp_path / "x.hearth")), "none.gguf"),
+        (("pack", str(TINY), "-o", str(tmp_path / "no/dir/x.hearth")), "no/dir/x.hearth"),
+        (("pack", str(snap), "-o", str(snap)), "onto itself"),
+        (("pack", str(TINY), "-o", "/dev/full"), "/dev/full"),
+    ]:
+        r = run(*args)
+        assert r.returncode == 1, args
+        assert message in r.stderr, (args, r.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.hearth", "cut.hearth", "tiny.hearth"]
+    # Usage errors.
+    assert run("pack", str(TINY)).returncode == 2
+    assert run("pack", "-o", str(snap)).returncode == 2
