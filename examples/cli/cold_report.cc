@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/status/status.h"
 #include "lib/runtime/page_cache.h"
@@ -23,12 +24,33 @@ absl::StatusOr<ColdStart> PrepareColdStart(const std::string& model_path, bool e
   return cold;
 }
 
+namespace {
+
+// Milliseconds from the spawn the parent recorded to `when`; negative when unknown.
+double SinceSpawnMs(std::chrono::steady_clock::time_point when) {
+  const char* spawn = std::getenv("HEARTH_SPAWN_MONOTONIC_NS");
+  if (spawn == nullptr) return -1;
+  char* end = nullptr;
+  const long long ns = std::strtoll(spawn, &end, 10);
+  if (end == spawn || *end != '\0' || ns <= 0) return -1;
+  // steady_clock is CLOCK_MONOTONIC on Linux.
+  const auto since_boot = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      when.time_since_epoch());
+  return static_cast<double>(since_boot.count() - ns) / 1e6;
+}
+
+}  // namespace
+
 nlohmann::ordered_json ColdReportJson(const ColdStart& cold, const hearth::Engine& engine,
-                                      const hearth::GenerateResult& result, double load_wall_ms) {
+                                      const hearth::GenerateResult& result,
+                                      std::chrono::steady_clock::time_point load_start,
+                                      double load_wall_ms) {
   const hearth::LoadTimings& load = engine.load_timings();
   const hearth::GenerateTimings& t = result.timings;
   const double mb = static_cast<double>(cold.file_bytes) / 1e6;
+  const double process_start_ms = SinceSpawnMs(load_start);
   return {
+      {"process_start_ms", process_start_ms},  // spawn to Engine::Create; -1: unknown
       {"evicted", cold.evicted},
       {"resident_before", cold.resident_before},
       {"file_mb", mb},
@@ -44,12 +66,20 @@ nlohmann::ordered_json ColdReportJson(const ColdStart& cold, const hearth::Engin
       {"first_token_ms", t.first_token_ms},
       // From before Engine::Create to the first token, as a cold caller waits for it.
       {"load_to_first_token_ms", load_wall_ms + t.first_token_ms},
+      {"spawn_to_first_token_ms",
+       process_start_ms < 0 ? -1.0 : process_start_ms + load_wall_ms + t.first_token_ms},
   };
 }
 
 void PrintColdReport(const nlohmann::ordered_json& r) {
+  std::fprintf(stderr, "\ncold start: %.0f%% of the %.1f MB file in the page cache at load%s\n",
+               100 * r["resident_before"].get<double>(), r["file_mb"].get<double>(),
+               r["evicted"].get<bool>() ? " (evicted first)" : "");
+  if (r["process_start_ms"].get<double>() >= 0) {
+    std::fprintf(stderr, "  process start              %8.1f ms\n",
+                 r["process_start_ms"].get<double>());
+  }
   std::fprintf(stderr,
-               "\ncold start: %.0f%% of the %.1f MB file in the page cache at load%s\n"
                "  open + map + validate      %8.1f ms\n"
                "  page-in, %d threads         %8.1f ms  (%.2f GB/s)\n"
                "  tokenizer (beside it)      %8.1f ms\n"
@@ -58,8 +88,6 @@ void PrintColdReport(const nlohmann::ordered_json& r) {
                "  first prefill, %d tokens   %8.1f ms\n"
                "  first token                %8.1f ms  (from submit)\n"
                "  load to first token        %8.1f ms\n",
-               100 * r["resident_before"].get<double>(), r["file_mb"].get<double>(),
-               r["evicted"].get<bool>() ? " (evicted first)" : "",
                r["open_ms"].get<double>(), r["threads"].get<int>(), r["page_in_ms"].get<double>(),
                r["page_in_gb_s"].get<double>(), r["tokenizer_ms"].get<double>(),
                r["backend_ms"].get<double>(), r["load_ms"].get<double>(),

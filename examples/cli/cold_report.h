@@ -4,6 +4,7 @@
 #ifndef HEARTH_EXAMPLES_CLI_COLD_REPORT_H_
 #define HEARTH_EXAMPLES_CLI_COLD_REPORT_H_
 
+#include <chrono>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,8 +24,13 @@ struct ColdStart {
 absl::StatusOr<ColdStart> PrepareColdStart(const std::string& model_path, bool evict);
 
 // The breakdown: stages in ms from the command's start (before the load) to the first token.
+// `load_start` is when Engine::Create was called. Where the environment names the moment
+// the process was spawned (HEARTH_SPAWN_MONOTONIC_NS, CLOCK_MONOTONIC nanoseconds, as
+// Python's time.monotonic_ns() gives it), the report adds the process start before it.
 nlohmann::ordered_json ColdReportJson(const ColdStart& cold, const hearth::Engine& engine,
-                                      const hearth::GenerateResult& result, double load_wall_ms);
+                                      const hearth::GenerateResult& result,
+                                      std::chrono::steady_clock::time_point load_start,
+                                      double load_wall_ms);
 void PrintColdReport(const nlohmann::ordered_json& report);
 
 }  // namespace hearth_cli

@@ -110,7 +110,7 @@ int RunGenerate() {
   const hearth::GenerateTimings& t = result->timings;
   const bool cold_report = absl::GetFlag(FLAGS_cold_report);
   const nlohmann::ordered_json report =
-      cold_report ? ColdReportJson(cold, **engine, *result, load_wall_ms) : nlohmann::ordered_json();
+      cold_report ? ColdReportJson(cold, **engine, *result, load_start, load_wall_ms) : nlohmann::ordered_json();
   if (json) {
     nlohmann::json out = {
         {"text", result->text},
