@@ -4,7 +4,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "hearth/c_api.h"
+#include "lib/snapshot/crc32c.h"
 
 namespace hearth {
 namespace {
@@ -31,17 +31,10 @@ constexpr uint64_t kZeroBytes = 4096;
 alignas(64) constexpr std::byte kZeros[kZeroBytes] = {};
 
 uint32_t Crc32(uint32_t crc, const std::byte* data, uint64_t n) {
-  // zlib's length is a uInt; feed it in pieces of at most 1 GiB.
-  while (n > 0) {
-    const uInt take = static_cast<uInt>(std::min<uint64_t>(n, uint64_t{1} << 30));
-    crc = static_cast<uint32_t>(::crc32(crc, reinterpret_cast<const Bytef*>(data), take));
-    data += take;
-    n -= take;
-  }
-  return crc;
+  return Crc32c(crc, data, static_cast<size_t>(n));
 }
 
-// crc32 of `n` bytes at `data`, or of `n` zero bytes when data is null.
+// CRC-32C of `n` bytes at `data`, or of `n` zero bytes when data is null.
 uint32_t Crc32Piece(uint32_t crc, const std::byte* data, uint64_t n) {
   if (data != nullptr) return Crc32(crc, data, n);
   while (n > 0) {
@@ -52,7 +45,7 @@ uint32_t Crc32Piece(uint32_t crc, const std::byte* data, uint64_t n) {
   return crc;
 }
 
-uint32_t Crc32Start() { return static_cast<uint32_t>(::crc32(0L, Z_NULL, 0)); }
+uint32_t Crc32Start() { return 0; }
 
 template <typename T>
 T Load(const std::byte* p) {

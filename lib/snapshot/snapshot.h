@@ -4,14 +4,14 @@
 // Layout (all integers little-endian):
 //   [0, 4096)      header: magic "HEARTHSN", format version, the hearth version that wrote
 //                  it, the image's offset and size, the chunk size and count, the source
-//                  file's name and size, one crc32 per chunk of the image, and (last four
-//                  bytes) a crc32 over the rest of the header.
+//                  file's name and size, one CRC-32C per chunk of the image, and (last four
+//                  bytes) a CRC-32C over the rest of the header.
 //   [4096, end)    a complete GGUF image whose general.alignment is 4096: every tensor
 //                  starts on a page, in the very layout the CPU kernels read in place.
 // Nothing follows the image; its size is a multiple of 4096.
 //
 // Opening checks the header (magic, format version, header checksum, sizes against the
-// file), maps the file, verifies every chunk's crc32 on a few threads (which also pages
+// file), maps the file, verifies every chunk's CRC-32C on a few threads (which also pages
 // the weights in, in parallel) and only then parses the GGUF image. A damaged snapshot is
 // DataLoss naming the chunk, one from another format version FailedPrecondition ("re-pack
 // it"); nothing is half-loaded.
@@ -45,7 +45,7 @@ inline constexpr char kSnapshotMagic[8] = {'H', 'E', 'A', 'R', 'T', 'H', 'S', 'N
 
 // Header field offsets, for tools and tests. Every format version keeps the magic, the
 // format version, the header size and the writer version where they are, and a 4096-byte
-// header whose last four bytes are the crc32 of the rest, so that a snapshot from another
+// header whose last four bytes are the CRC-32C of the rest, so that a snapshot from another
 // version is told apart from a damaged one.
 namespace snapshot_layout {
 inline constexpr size_t kMagic = 0;           // char[8]
@@ -61,7 +61,7 @@ inline constexpr size_t kSourceNameLen = 64;  // u32
 inline constexpr size_t kSourceName = 68;     // char[kMaxSourceName]
 inline constexpr size_t kMaxSourceName = 440;
 inline constexpr size_t kChunkCrcs = 508;     // u32[chunk count]
-inline constexpr size_t kHeaderCrc = 4092;    // u32, crc32 of bytes [0, 4092)
+inline constexpr size_t kHeaderCrc = 4092;    // u32, CRC-32C of bytes [0, 4092)
 inline constexpr size_t kMaxChunks = (kHeaderCrc - kChunkCrcs) / 4;  // 896
 }  // namespace snapshot_layout
 

@@ -8,7 +8,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <csignal>
 #include <cstdint>
@@ -23,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "hearth/engine.h"
 #include "lib/model/llama_model.h"
+#include "lib/snapshot/crc32c.h"
 
 namespace hearth {
 namespace {
@@ -389,14 +389,28 @@ TEST_F(SnapshotTest, TruncationAnywhereIsDataLoss) {
   EXPECT_EQ(OpenSnapshot(snap).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// The standard check value, and pieces extending one another, whichever implementation
+// the CPU picks (the table one is what a CPU without SSE4.2 runs).
+TEST(Crc32cTest, KnownAnswerAndPieces) {
+  const std::string digits = "123456789";
+  EXPECT_EQ(Crc32c(0, digits.data(), digits.size()), 0xE3069283u);
+  EXPECT_EQ(Crc32cPortable(0, digits.data(), digits.size()), 0xE3069283u);
+  std::vector<unsigned char> data(10007);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>(i * 131 + 7);
+  const uint32_t whole = Crc32c(0, data.data(), data.size());
+  EXPECT_EQ(Crc32cPortable(0, data.data(), data.size()), whole);
+  for (size_t cut : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}, data.size()}) {
+    EXPECT_EQ(Crc32c(Crc32c(0, data.data(), cut), data.data() + cut, data.size() - cut), whole);
+  }
+}
+
 TEST_F(SnapshotTest, SnapshotOfAnotherFormatVersionAsksForARepack) {
   const std::string snap = PackTiny();
   std::vector<char> bytes = ReadAll(snap);
   const uint32_t other = kSnapshotFormatVersion + 1;
   std::memcpy(bytes.data() + L::kFormatVersion, &other, 4);
   // A genuine file of that version has a valid header checksum.
-  const uint32_t crc = static_cast<uint32_t>(
-      ::crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), L::kHeaderCrc));
+  const uint32_t crc = Crc32c(0, bytes.data(), L::kHeaderCrc);
   std::memcpy(bytes.data() + L::kHeaderCrc, &crc, 4);
   WriteAll(snap, bytes);
   absl::StatusOr<std::unique_ptr<GgufFile>> f = OpenSnapshot(snap);
