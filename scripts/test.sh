@@ -51,15 +51,17 @@ cmake --build build-tsan -j "$jobs"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan -L concurrency --output-on-failure -j "$jobs"
 
-echo "== libFuzzer: GGUF reader, then the control plane's text inputs, ${fuzz_seconds}s each"
+echo "== libFuzzer: GGUF reader, .hearth snapshots, the control plane's text inputs, ${fuzz_seconds}s each"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHEARTH_FUZZ=ON -DHEARTH_CUDA=OFF -DHEARTH_BUILD_TESTS=OFF -DHEARTH_BUILD_BENCH=OFF \
   -DHEARTH_BUILD_EXAMPLES=OFF -DHEARTH_SANITIZE=address,undefined \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
-cmake --build build-fuzz -j "$jobs" --target gguf_fuzz control_fuzz
-mkdir -p build-fuzz/corpus build-fuzz/control_corpus
+cmake --build build-fuzz -j "$jobs" --target gguf_fuzz snapshot_fuzz control_fuzz
+mkdir -p build-fuzz/corpus build-fuzz/snapshot_corpus build-fuzz/control_corpus
 build-fuzz/tests/fuzz/gguf_fuzz -max_total_time="$fuzz_seconds" -max_len=65536 \
   -dict=tests/fuzz/gguf.dict build-fuzz/corpus tests/fuzz/seeds
+build-fuzz/tests/fuzz/snapshot_fuzz -max_total_time="$fuzz_seconds" -max_len=65536 \
+  build-fuzz/snapshot_corpus tests/fuzz/snapshot_seeds
 build-fuzz/tests/fuzz/control_fuzz -max_total_time="$fuzz_seconds" -max_len=16384 \
   build-fuzz/control_corpus tests/fuzz/control_seeds
 echo "== all tests passed"

@@ -13,7 +13,7 @@
 #include "examples/cli/cold_report.h"
 #include "examples/model_path.h"
 
-ABSL_FLAG(std::string, model, "", "GGUF model file (default: $HEARTH_MODEL, else "
+ABSL_FLAG(std::string, model, "", "model file, .gguf or .hearth (default: $HEARTH_MODEL, else "
                                   "models/SmolLM2-135M-Instruct.Q4_1.gguf)");
 ABSL_FLAG(std::string, prompt, "", "the prompt text");
 ABSL_FLAG(bool, chat, false, "wrap the prompt as a user message in the model's chat template");
