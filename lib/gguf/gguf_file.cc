@@ -27,29 +27,6 @@ constexpr uint64_t kMaxDims = 4;
 // allocating gigabytes.
 constexpr uint64_t kMinBytesPerEntry = 1;
 
-size_t ScalarSize(GgufValueType type) {
-  switch (type) {
-    case GgufValueType::kUint8:
-    case GgufValueType::kInt8:
-    case GgufValueType::kBool:
-      return 1;
-    case GgufValueType::kUint16:
-    case GgufValueType::kInt16:
-      return 2;
-    case GgufValueType::kUint32:
-    case GgufValueType::kInt32:
-    case GgufValueType::kFloat32:
-      return 4;
-    case GgufValueType::kUint64:
-    case GgufValueType::kInt64:
-    case GgufValueType::kFloat64:
-      return 8;
-    case GgufValueType::kString:
-    case GgufValueType::kArray:
-      return 0;
-  }
-  return 0;
-}
 
 bool IsKnownValueType(uint32_t t) { return t <= static_cast<uint32_t>(GgufValueType::kFloat64); }
 
@@ -175,7 +152,7 @@ absl::Status ReadValue(Reader& r, GgufValueType type, GgufValue& v, std::string_
     }
     return absl::OkStatus();
   }
-  const size_t elem = ScalarSize(v.array_type);
+  const size_t elem = GgufScalarSize(v.array_type);
   if (v.array_size > r.remaining() / elem) {
     return absl::DataLossError(absl::StrFormat(
         "GGUF: array '%s' of %u elements runs past the end of the file", key, v.array_size));
@@ -229,6 +206,30 @@ std::vector<int64_t> WidenArray(const std::byte* p, uint64_t n) {
 }
 
 }  // namespace
+
+size_t GgufScalarSize(GgufValueType type) {
+  switch (type) {
+    case GgufValueType::kUint8:
+    case GgufValueType::kInt8:
+    case GgufValueType::kBool:
+      return 1;
+    case GgufValueType::kUint16:
+    case GgufValueType::kInt16:
+      return 2;
+    case GgufValueType::kUint32:
+    case GgufValueType::kInt32:
+    case GgufValueType::kFloat32:
+      return 4;
+    case GgufValueType::kUint64:
+    case GgufValueType::kInt64:
+    case GgufValueType::kFloat64:
+      return 8;
+    case GgufValueType::kString:
+    case GgufValueType::kArray:
+      return 0;
+  }
+  return 0;
+}
 
 absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -63,6 +63,9 @@ struct GgufValue {
   std::vector<std::string_view> strings;  // decoded when array_type == kString
 };
 
+// Bytes of one value of a scalar type (array elements); 0 for strings and arrays.
+size_t GgufScalarSize(GgufValueType type);
+
 struct GgufTensor {
   std::string name;
   uint32_t type = 0;              // GgmlType id (validated as supported by GgufFile)

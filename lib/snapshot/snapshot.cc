@@ -94,30 +94,6 @@ class ByteWriter {
   std::vector<std::byte>* out_;
 };
 
-size_t ElementBytes(GgufValueType t) {
-  switch (t) {
-    case GgufValueType::kUint8:
-    case GgufValueType::kInt8:
-    case GgufValueType::kBool:
-      return 1;
-    case GgufValueType::kUint16:
-    case GgufValueType::kInt16:
-      return 2;
-    case GgufValueType::kUint32:
-    case GgufValueType::kInt32:
-    case GgufValueType::kFloat32:
-      return 4;
-    case GgufValueType::kUint64:
-    case GgufValueType::kInt64:
-    case GgufValueType::kFloat64:
-      return 8;
-    case GgufValueType::kString:
-    case GgufValueType::kArray:
-      return 0;
-  }
-  return 0;
-}
-
 // Writes a value exactly as GgufFile read it: scalars from their widened fields, arrays
 // of numbers as their raw bytes, arrays of strings element by element.
 void PutValue(ByteWriter& w, const GgufValue& v) {
@@ -140,7 +116,7 @@ void PutValue(ByteWriter& w, const GgufValue& v) {
       if (v.array_type == GgufValueType::kString) {
         for (std::string_view s : v.strings) w.String(s);
       } else {
-        w.Bytes(v.array_data, v.array_size * ElementBytes(v.array_type));
+        w.Bytes(v.array_data, v.array_size * GgufScalarSize(v.array_type));
       }
       return;
     }
