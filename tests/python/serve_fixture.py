@@ -8,6 +8,7 @@ $HEARTH_BIN, else build/examples/cli/hearth, as in test_cli.py.
         samples = scrape(server.url)
         metric_sum(samples, "hearth_requests_total", code="200")
 """
+import json
 import os
 import pathlib
 import queue
@@ -126,6 +127,19 @@ def http_get(url, timeout=10):
             return r.status, r.headers, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read().decode()
+
+
+def post_completion(url, model, max_tokens, prompt="The capital of France is"):
+    """(status, parsed JSON answer) of a greedy POST /v1/completions."""
+    body = json.dumps({"model": model, "prompt": prompt, "max_tokens": max_tokens,
+                       "temperature": 0}).encode()
+    req = urllib.request.Request(url + "/v1/completions", data=body,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
 
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')

@@ -7,14 +7,13 @@ import pathlib
 import re
 import threading
 import time
-import urllib.request
 
 import kubernetes.client
 import pytest
 import yaml
 
 from serve_fixture import (HEARTH, SMOLLM2, HearthServer, http_get, metric_families,
-                           metric_sum, parse_metrics)
+                           metric_sum, parse_metrics, post_completion)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "examples/kubernetes"
@@ -206,15 +205,6 @@ def local_args():
             a = f"--model={name}={SMOLLM2}"
         args.append(a)
     return args
-
-
-def post_completion(url, model, max_tokens):
-    body = json.dumps({"model": model, "prompt": "The capital of France is",
-                       "max_tokens": max_tokens, "temperature": 0}).encode()
-    req = urllib.request.Request(url + "/v1/completions", data=body,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return r.status, json.load(r)
 
 
 needs_server = pytest.mark.skipif(not HEARTH.exists() or not SMOLLM2.exists(),
