@@ -74,7 +74,8 @@ def test_every_file_parses_and_holds_known_objects():
     assert one("Namespace")["metadata"]["name"] == NAMESPACE
 
 
-@pytest.mark.parametrize("api_kind", [k for k, model in OBJECT_KINDS.items() if model])
+@pytest.mark.parametrize("api_kind", [k for k, model in OBJECT_KINDS.items() if model],
+                         ids=lambda api_kind: api_kind[1])
 def test_built_in_objects_have_only_known_fields(api_kind):
     # The client's models (kubernetes >= 37) drop fields they do not know and refuse
     # missing required ones or wrong types; a manifest that survives the round trip
