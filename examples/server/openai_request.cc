@@ -198,6 +198,10 @@ absl::StatusOr<OpenAiRequest> ParseOpenAiRequest(std::string_view body_text, End
       return InvalidParam("n", "'n' must be 1: this server returns one choice per request");
     }
   }
+  if (const json* ignore_eos = Field(body, "ignore_eos")) {
+    if (!ignore_eos->is_boolean()) return InvalidParam("ignore_eos", "'ignore_eos' must be true or false");
+    request.generate.ignore_eos = ignore_eos->get<bool>();
+  }
   if (const json* user = Field(body, "user")) {
     if (!user->is_string()) return InvalidParam("user", "'user' must be a string");
     request.user = user->get<std::string>();

@@ -7,7 +7,8 @@
 // content: string or list of {type: "text", text}}; chat); max_tokens (integer > 0;
 // chat also max_completion_tokens); temperature (number in [0, 2]); top_p (number in
 // (0, 1]); seed (integer); stop (string or list of up to 4 strings); stream (bool);
-// stream_options.include_usage (bool); n (only 1); user (string).
+// stream_options.include_usage (bool); n (only 1); user (string); and, as vLLM's server
+// does, ignore_eos (bool: generate exactly max_tokens, for load tests).
 //
 // Defaults follow OpenAI: temperature 1, top_p 1, no top-k or min-p cut, max_tokens 16
 // for completions and kDefaultChatMaxTokens for chat.
