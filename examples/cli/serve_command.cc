@@ -1,11 +1,13 @@
 #include "examples/cli/serve_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/commandlineflag.h"
 #include "examples/model_path.h"
 #include "examples/server/server.h"
 #include "examples/server/server_config.h"
@@ -90,6 +92,14 @@ int RunServe(const std::vector<std::string>& model_specs) {
   config.autoscaler = absl::GetFlag(FLAGS_autoscaler);
   config.max_replicas = absl::GetFlag(FLAGS_max_replicas);
   config.catalog = absl::GetFlag(FLAGS_catalog);
+  // The default catalog is a path inside the repository: elsewhere (an installed binary,
+  // a container) serve unpriced rather than refuse to start.
+  const absl::CommandLineFlag& catalog_flag = absl::GetFlagReflectionHandle(FLAGS_catalog);
+  if (catalog_flag.CurrentValue() == catalog_flag.DefaultValue() && !std::filesystem::exists(config.catalog)) {
+    std::fprintf(stderr, "hearth serve: no price catalog at %s (pass --catalog); cost_usd will be 0\n",
+                 config.catalog.c_str());
+    config.catalog.clear();
+  }
   config.offering = absl::GetFlag(FLAGS_offering);
   config.circuit_failures = absl::GetFlag(FLAGS_circuit_failures);
   config.circuit_open_s = absl::GetFlag(FLAGS_circuit_open_s);
