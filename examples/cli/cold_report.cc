@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "absl/status/status.h"
 #include "lib/runtime/page_cache.h"
+#include "lib/snapshot/snapshot.h"
 
 namespace hearth_cli {
 
@@ -14,6 +16,7 @@ absl::StatusOr<ColdStart> PrepareColdStart(const std::string& model_path, bool e
   ColdStart cold;
   struct stat st {};
   if (::stat(model_path.c_str(), &st) == 0) cold.file_bytes = static_cast<uint64_t>(st.st_size);
+  cold.snapshot = hearth::IsSnapshotFile(model_path);
   if (evict) {
     if (absl::Status s = hearth::EvictFromPageCache(model_path); !s.ok()) return s;
     cold.evicted = true;
@@ -54,6 +57,7 @@ nlohmann::ordered_json ColdReportJson(const ColdStart& cold, const hearth::Engin
       {"evicted", cold.evicted},
       {"resident_before", cold.resident_before},
       {"file_mb", mb},
+      {"snapshot", cold.snapshot},
       {"threads", engine.threads()},
       {"open_ms", load.open_ms},
       {"page_in_ms", load.page_in_ms},
@@ -79,16 +83,19 @@ void PrintColdReport(const nlohmann::ordered_json& r) {
     std::fprintf(stderr, "  process start              %8.1f ms\n",
                  r["process_start_ms"].get<double>());
   }
+  const std::string page_in = std::string("page-in") +
+                              (r["snapshot"].get<bool>() ? " + CRC" : "") + ", " +
+                              std::to_string(r["threads"].get<int>()) + " threads";
   std::fprintf(stderr,
                "  open + map + validate      %8.1f ms\n"
-               "  page-in, %d threads         %8.1f ms  (%.2f GB/s)\n"
+               "  %-27s%8.1f ms  (%.2f GB/s)\n"
                "  tokenizer (beside it)      %8.1f ms\n"
                "  backend set-up             %8.1f ms\n"
                "  = Engine::Create           %8.1f ms\n"
                "  first prefill, %d tokens   %8.1f ms\n"
                "  first token                %8.1f ms  (from submit)\n"
                "  load to first token        %8.1f ms\n",
-               r["open_ms"].get<double>(), r["threads"].get<int>(), r["page_in_ms"].get<double>(),
+               r["open_ms"].get<double>(), page_in.c_str(), r["page_in_ms"].get<double>(),
                r["page_in_gb_s"].get<double>(), r["tokenizer_ms"].get<double>(),
                r["backend_ms"].get<double>(), r["load_ms"].get<double>(),
                r["prompt_tokens"].get<int>(), r["first_prefill_ms"].get<double>(),

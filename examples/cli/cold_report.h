@@ -17,6 +17,7 @@ struct ColdStart {
   bool evicted = false;          // the model file's pages were dropped first
   double resident_before = 0;    // fraction of the file in the page cache at load
   uint64_t file_bytes = 0;
+  bool snapshot = false;         // a .hearth file: its checksums are computed in the page-in
 };
 
 // Before Engine::Create: with `evict`, drops the model file's cached pages (posix_fadvise

@@ -188,9 +188,10 @@ struct ModelInfo {
 // is built on its own thread while the weights are read, so the stages overlap and
 // total_ms is less than their sum.
 struct LoadTimings {
-  double open_ms = 0;       // open, map and validate the model file (a .hearth snapshot
-                            // also checks its checksums here, reading every page)
-  double page_in_ms = 0;    // the weights read into memory by parallel readers
+  double open_ms = 0;       // open, map and validate the model file (a .hearth snapshot:
+                            // its header and the chunks of metadata checked)
+  double page_in_ms = 0;    // the weights read into memory by parallel readers (a .hearth
+                            // snapshot's checksums computed in the same pass)
   double tokenizer_ms = 0;  // vocabulary, merges and chat template (during the page-in)
   double backend_ms = 0;    // the forward backend: KV cache; on a GPU, the weight upload
   double total_ms = 0;      // the whole of Create() (= load_ms())

@@ -8,8 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "lib/engine/batch_engine.h"
 #include "lib/engine/forward_backend.h"
-#include "lib/runtime/page_cache.h"
 #include "lib/runtime/thread_pool.h"
+#include "lib/snapshot/model_file.h"
 
 namespace hearth {
 namespace {
@@ -79,13 +79,16 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& confi
   const auto start = std::chrono::steady_clock::now();
   LoadTimings load;
   if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<LlamaModel>> model = LlamaModel::Load(config.model_path);
+  absl::StatusOr<OpenedModelFile> opened = OpenModelFile(config.model_path);
+  if (!opened.ok()) return opened.status();
+  absl::StatusOr<std::unique_ptr<LlamaModel>> model =
+      LlamaModel::FromFile(std::move(opened->file));
   if (!model.ok()) return model.status();
   load.open_ms = MillisSince(start);
 
-  // The weights are read in by every worker while the tokenizer is built beside them: on
-  // a cold start the read is the long pole, and the forward pass would otherwise fault
-  // its pages in one at a time, layer by layer.
+  // The weights are read in by every worker (a snapshot's verified in the same pass) while
+  // the tokenizer is built beside them: on a cold start the read is the long pole, and the
+  // forward pass would otherwise fault its pages in one at a time, layer by layer.
   auto pool = std::make_unique<ThreadPool>(config.threads);
   absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer;
   std::thread tokenizer_thread([&] {
@@ -94,9 +97,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& confi
     load.tokenizer_ms = MillisSince(tokenizer_start);
   });
   const auto page_in_start = std::chrono::steady_clock::now();
-  PageIn((*model)->file().mapping(), (*model)->file().file_size(), *pool);
+  const absl::Status read_in = opened->ReadIn(*pool);
   load.page_in_ms = MillisSince(page_in_start);
   tokenizer_thread.join();
+  if (!read_in.ok()) return read_in;
   if (!tokenizer.ok()) return tokenizer.status();
   const LlamaConfig& c = (*model)->config();
   if ((*tokenizer)->n_vocab() != c.vocab_size) {

@@ -84,6 +84,14 @@ absl::Status EvictFromPageCache(const std::string& path) {
   return absl::OkStatus();
 }
 
+void AdviseWillNeed(const std::byte* base, size_t size) {
+  if (size == 0) return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<uintptr_t>(base) / page * page;
+  const auto end = reinterpret_cast<uintptr_t>(base) + size;
+  ::madvise(reinterpret_cast<void*>(first), end - first, MADV_WILLNEED);
+}
+
 void PageIn(const std::byte* base, size_t size, ThreadPool& pool) {
   if (size == 0) return;
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
@@ -92,8 +100,7 @@ void PageIn(const std::byte* base, size_t size, ThreadPool& pool) {
   pool.ParallelFor(static_cast<int64_t>(n_pages), 1, [&](int64_t begin, int64_t end) {
     auto* start = reinterpret_cast<std::byte*>(first + static_cast<size_t>(begin) * page);
     const size_t length = static_cast<size_t>(end - begin) * page;
-    // Advice only: a failure leaves the faults below to read the pages.
-    ::madvise(start, length, MADV_WILLNEED);
+    AdviseWillNeed(start, length);
     unsigned sink = 0;
     for (size_t offset = 0; offset < length; offset += page) {
       sink += static_cast<unsigned>(*reinterpret_cast<const volatile unsigned char*>(start + offset));

@@ -19,6 +19,11 @@ absl::StatusOr<double> ResidentFraction(const std::string& path);
 // process still maps stay; check with ResidentFraction.
 absl::Status EvictFromPageCache(const std::string& path);
 
+// Advises the kernel that [base, base + size) of a file mapping (every page it touches)
+// is needed soon, which starts reading it in the background. Advice only: where it fails,
+// the page faults read the pages.
+void AdviseWillNeed(const std::byte* base, size_t size);
+
 // Reads [base, base + size) of a file mapping into memory on every thread of `pool`:
 // each thread advises its contiguous share as needed soon, then touches one byte per page.
 // Several readers keep the device's queue full where the page faults of a forward pass

@@ -1,6 +1,6 @@
 // CRC-32C (Castagnoli), the checksum of .hearth snapshots: the SSE4.2 crc32 instruction
-// where the CPU has it (about 3x zlib's crc32 per core, so that verifying a snapshot keeps
-// up with reading it from the page cache), a table elsewhere; both give the same values.
+// on three interleaved stripes where the CPU has it (so that verifying a snapshot keeps up
+// with reading it from the page cache), a table elsewhere; both give the same values.
 #ifndef HEARTH_LIB_SNAPSHOT_CRC32C_H_
 #define HEARTH_LIB_SNAPSHOT_CRC32C_H_
 

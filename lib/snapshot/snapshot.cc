@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "hearth/c_api.h"
+#include "lib/runtime/page_cache.h"
 #include "lib/snapshot/crc32c.h"
 
 namespace hearth {
@@ -473,6 +474,65 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+
+using Chunks = SnapshotTensorCheck::Chunks;
+
+// Verifies chunks [begin, end): on the calling thread when pool is null, else on all of
+// the pool's threads, each advising its contiguous run as needed soon and then computing
+// the checksums, which reads the run in. The error names the first chunk that fails.
+absl::Status VerifyChunks(const Chunks& chunks, uint64_t begin, uint64_t end, ThreadPool* pool) {
+  if (begin >= end) return absl::OkStatus();
+  std::atomic<uint64_t> first_bad{end};
+  std::vector<uint32_t> actual(end - begin);
+  const auto verify = [&](int64_t run_begin, int64_t run_end) {
+    const uint64_t from = begin + static_cast<uint64_t>(run_begin);
+    const uint64_t to = begin + static_cast<uint64_t>(run_end);
+    const uint64_t run_start = from * chunks.chunk_bytes;
+    AdviseWillNeed(chunks.image + run_start,
+                   std::min(to * chunks.chunk_bytes, chunks.image_size) - run_start);
+    for (uint64_t c = from; c < to; ++c) {
+      if (c > first_bad.load(std::memory_order_relaxed)) return;
+      const uint64_t at = c * chunks.chunk_bytes;
+      const uint64_t n = std::min(chunks.chunk_bytes, chunks.image_size - at);
+      actual[c - begin] = Crc32(Crc32Start(), chunks.image + at, n);
+      if (actual[c - begin] != chunks.crcs[c]) {
+        uint64_t seen = first_bad.load();
+        while (c < seen && !first_bad.compare_exchange_weak(seen, c)) {
+        }
+        return;
+      }
+    }
+  };
+  const int64_t n = static_cast<int64_t>(end - begin);
+  if (pool != nullptr) {
+    pool->ParallelFor(n, 1, verify);
+  } else {
+    verify(0, n);
+  }
+  const uint64_t bad = first_bad.load();
+  if (bad == end) return absl::OkStatus();
+  const uint64_t at = bad * chunks.chunk_bytes;
+  return Damaged(chunks.path,
+                 absl::StrFormat("chunk %u of %u (file bytes %u to %u) fails its checksum "
+                                 "(stored 0x%08x, computed 0x%08x)",
+                                 bad, chunks.crcs.size(), chunks.image_offset + at,
+                                 chunks.image_offset + std::min(at + chunks.chunk_bytes,
+                                                                chunks.image_size),
+                                 chunks.crcs[bad], actual[bad - begin]));
+}
+
+// Chunks [0, result) hold the GGUF head, everything the parse read: the data section,
+// where the first tensor lies, starts after it.
+uint64_t HeadChunks(const GgufFile& file, const Chunks& chunks) {
+  uint64_t head_end = chunks.image_size;
+  for (const GgufTensor& t : file.tensors()) {
+    head_end = std::min(head_end, static_cast<uint64_t>(t.data - chunks.image));
+  }
+  return std::min<uint64_t>(chunks.crcs.size(),
+                            std::max<uint64_t>(1, (head_end + chunks.chunk_bytes - 1) /
+                                                      chunks.chunk_bytes));
+}
+
 }  // namespace
 
 bool IsSnapshotFile(const std::string& path) {
@@ -495,16 +555,20 @@ absl::StatusOr<SnapshotInfo> ReadSnapshotInfo(const std::string& path) {
   return ReadHeader(path, f, header);
 }
 
-absl::StatusOr<std::unique_ptr<GgufFile>> OpenSnapshot(const std::string& path,
-                                                       SnapshotInfo* info_out, int threads) {
+absl::StatusOr<StagedSnapshot> OpenSnapshotStaged(const std::string& path) {
   OpenedFile f;
   if (absl::Status s = OpenForRead(path, f); !s.ok()) return s;
   std::vector<std::byte> header;
   absl::StatusOr<SnapshotInfo> info = ReadHeader(path, f, header);
   if (!info.ok()) return info.status();
-  std::vector<uint32_t> crcs(info->chunk_count);
+  Chunks chunks;
+  chunks.path = path;
+  chunks.image_offset = info->image_offset;
+  chunks.image_size = info->image_size;
+  chunks.chunk_bytes = info->chunk_bytes;
+  chunks.crcs.resize(info->chunk_count);
   for (uint64_t i = 0; i < info->chunk_count; ++i) {
-    crcs[i] = Load<uint32_t>(header.data() + L::kChunkCrcs + 4 * i);
+    chunks.crcs[i] = Load<uint32_t>(header.data() + L::kChunkCrcs + 4 * i);
   }
   const size_t map_size = static_cast<size_t>(f.size);
   void* base = ::mmap(nullptr, map_size, PROT_READ, MAP_SHARED, f.fd, 0);
@@ -512,60 +576,44 @@ absl::StatusOr<std::unique_ptr<GgufFile>> OpenSnapshot(const std::string& path,
     return absl::InternalError(
         absl::StrFormat("cannot map snapshot '%s': %s", path, ErrnoText(errno)));
   }
-  std::shared_ptr<const void> mapping(base, [map_size](const void* p) {
+  chunks.mapping = std::shared_ptr<const void>(base, [map_size](const void* p) {
     ::munmap(const_cast<void*>(p), map_size);
   });
-  const std::byte* image = static_cast<const std::byte*>(base) + info->image_offset;
+  chunks.image = static_cast<const std::byte*>(base) + info->image_offset;
 
-  // Every chunk verified before anything reads the image; each thread takes a contiguous
-  // run of chunks, so the verification is also a parallel page-in of the weights.
-  const auto start = std::chrono::steady_clock::now();
-  const uint64_t n_chunks = info->chunk_count;
-  const int n_threads = PickThreads(threads, n_chunks);
-  std::atomic<uint64_t> first_bad{n_chunks};
-  std::vector<uint32_t> actual(n_chunks);
-  auto verify = [&](uint64_t begin, uint64_t end) {
-    for (uint64_t c = begin; c < end; ++c) {
-      if (c > first_bad.load(std::memory_order_relaxed)) return;
-      const uint64_t at = c * info->chunk_bytes;
-      const uint64_t n = std::min(info->chunk_bytes, info->image_size - at);
-      actual[c] = Crc32(Crc32Start(), image + at, n);
-      if (actual[c] != crcs[c]) {
-        uint64_t seen = first_bad.load();
-        while (c < seen && !first_bad.compare_exchange_weak(seen, c)) {
-        }
-        return;
-      }
-    }
-  };
-  {
-    std::vector<std::thread> workers;
-    const uint64_t per = (n_chunks + static_cast<uint64_t>(n_threads) - 1) / static_cast<uint64_t>(n_threads);
-    for (int t = 1; t < n_threads; ++t) {
-      const uint64_t b = std::min(n_chunks, per * static_cast<uint64_t>(t));
-      workers.emplace_back(verify, b, std::min(n_chunks, b + per));
-    }
-    verify(0, std::min(n_chunks, per));
-    for (std::thread& w : workers) w.join();
-  }
-  info->verify_seconds = SecondsSince(start);
-  if (const uint64_t bad = first_bad.load(); bad < n_chunks) {
-    const uint64_t at = bad * info->chunk_bytes;
-    return Damaged(path, absl::StrFormat(
-                             "chunk %u of %u (file bytes %u to %u) fails its checksum "
-                             "(stored 0x%08x, computed 0x%08x)",
-                             bad, n_chunks, info->image_offset + at,
-                             info->image_offset + std::min(at + info->chunk_bytes, info->image_size),
-                             crcs[bad], actual[bad]));
-  }
+  // The image is parsed before it is verified (the parser is safe on any bytes), because
+  // the parse says where the head ends; its result is used only once the head's chunks
+  // have passed. A parse that fails is most likely damage, which the checksums then name.
   absl::StatusOr<std::unique_ptr<GgufFile>> gguf = GgufFile::FromBytes(
-      absl::MakeConstSpan(image, static_cast<size_t>(info->image_size)), std::move(mapping));
+      absl::MakeConstSpan(chunks.image, static_cast<size_t>(info->image_size)), chunks.mapping);
   if (!gguf.ok()) {
-    return absl::Status(gguf.status().code(),
-                        absl::StrCat("snapshot '", path, "': its GGUF image: ", gguf.status().message()));
+    if (absl::Status s = VerifyChunks(chunks, 0, info->chunk_count, nullptr); !s.ok()) return s;
+    return absl::Status(gguf.status().code(), absl::StrCat("snapshot '", path, "': its GGUF image: ",
+                                                           gguf.status().message()));
   }
-  if (info_out != nullptr) *info_out = *std::move(info);
-  return gguf;
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t head_chunks = HeadChunks(**gguf, chunks);
+  if (absl::Status s = VerifyChunks(chunks, 0, head_chunks, nullptr); !s.ok()) return s;
+  info->verify_seconds = SecondsSince(start);
+  return StagedSnapshot{*std::move(gguf), *std::move(info),
+                        SnapshotTensorCheck(std::move(chunks), head_chunks)};
+}
+
+absl::Status SnapshotTensorCheck::ReadInAndVerify(ThreadPool& pool) const {
+  return VerifyChunks(chunks_, first_chunk_, chunks_.crcs.size(), &pool);
+}
+
+absl::StatusOr<std::unique_ptr<GgufFile>> OpenSnapshot(const std::string& path,
+                                                       SnapshotInfo* info_out, int threads) {
+  absl::StatusOr<StagedSnapshot> staged = OpenSnapshotStaged(path);
+  if (!staged.ok()) return staged.status();
+  const auto start = std::chrono::steady_clock::now();
+  const SnapshotTensorCheck& tensors = staged->tensors;
+  ThreadPool pool(PickThreads(threads, tensors.chunk_count() - tensors.first_chunk()));
+  if (absl::Status s = tensors.ReadInAndVerify(pool); !s.ok()) return s;
+  staged->info.verify_seconds += SecondsSince(start);
+  if (info_out != nullptr) *info_out = std::move(staged->info);
+  return std::move(staged->file);
 }
 
 std::vector<std::byte> BuildGgufImage(const GgufFile& file, uint64_t alignment) {

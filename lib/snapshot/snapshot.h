@@ -11,10 +11,14 @@
 // Nothing follows the image; its size is a multiple of 4096.
 //
 // Opening checks the header (magic, format version, header checksum, sizes against the
-// file), maps the file, verifies every chunk's CRC-32C on a few threads (which also pages
-// the weights in, in parallel) and only then parses the GGUF image. A damaged snapshot is
-// DataLoss naming the chunk, one from another format version FailedPrecondition ("re-pack
-// it"); nothing is half-loaded.
+// file) and maps the file, then verifies the chunks in two stages: first those holding
+// the GGUF image's head (metadata, tokenizer, tensor table), which is then parsed, and
+// then the tensors' chunks, on a thread pool, each thread computing the CRC-32C of its
+// chunks as it pages them in, so every byte is read once. OpenSnapshot does both before
+// it returns; OpenSnapshotStaged returns after the first, so that a loader can build its
+// tokenizer while the tensors are read in and verified. A damaged snapshot is DataLoss
+// naming the chunk, one from another format version FailedPrecondition ("re-pack it");
+// nothing is half-loaded.
 //
 // Packing validates the source with GgufFile::Open, writes `<out>.tmp.<pid>` with checked
 // writes, fsyncs it and renames it over `<out>`; on any failure the temporary file is
@@ -28,12 +32,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "lib/gguf/gguf_file.h"
+#include "lib/runtime/thread_pool.h"
 
 namespace hearth {
 
@@ -75,7 +81,50 @@ struct SnapshotInfo {
   uint64_t source_size = 0;
   std::string source_name;
   uint64_t file_size = 0;
-  double verify_seconds = 0;  // OpenSnapshot: time spent checking the chunks
+  double verify_seconds = 0;  // checking chunks in the open (OpenSnapshotStaged: the head's)
+};
+
+// The chunks of an opened snapshot that are still to be verified: those after the GGUF
+// head, which hold the tensors. Keeps the file's mapping alive.
+class SnapshotTensorCheck {
+ public:
+  // Where a snapshot's chunks are and the CRC-32C each must have (filled by the open).
+  struct Chunks {
+    std::string path;
+    std::shared_ptr<const void> mapping;
+    const std::byte* image = nullptr;  // inside the mapping
+    uint64_t image_offset = 0;         // of the image in the file
+    uint64_t image_size = 0;
+    uint64_t chunk_bytes = 0;
+    std::vector<uint32_t> crcs;  // stored, one per chunk of the image
+  };
+
+  SnapshotTensorCheck() = default;
+  // Checks chunks [first_chunk, chunks.crcs.size()).
+  SnapshotTensorCheck(Chunks chunks, uint64_t first_chunk)
+      : chunks_(std::move(chunks)), first_chunk_(first_chunk) {}
+
+  // Verifies every remaining chunk on all threads of `pool`: each thread advises its
+  // contiguous run of chunks as needed soon, then computes their CRC-32C, which is what
+  // reads them in. DataLoss naming the first chunk that fails; nothing may read a tensor
+  // before this has returned OK.
+  absl::Status ReadInAndVerify(ThreadPool& pool) const;
+
+  uint64_t first_chunk() const { return first_chunk_; }
+  uint64_t chunk_count() const { return chunks_.crcs.size(); }
+
+ private:
+  Chunks chunks_;
+  uint64_t first_chunk_ = 0;  // chunks before it were verified by the open
+};
+
+// A snapshot whose header and GGUF head are verified and parsed: `file`'s metadata and
+// tensor table may be used at once, its tensors' bytes only once `tensors` has verified
+// them.
+struct StagedSnapshot {
+  std::unique_ptr<GgufFile> file;
+  SnapshotInfo info;
+  SnapshotTensorCheck tensors;
 };
 
 struct PackResult {
@@ -91,6 +140,9 @@ bool IsSnapshotFile(const std::string& path);
 
 // Reads and checks a snapshot's header only (no chunk verification, no mapping).
 absl::StatusOr<SnapshotInfo> ReadSnapshotInfo(const std::string& path);
+
+// Opens a snapshot up to its tensors (see StagedSnapshot and the header comment).
+absl::StatusOr<StagedSnapshot> OpenSnapshotStaged(const std::string& path);
 
 // Opens a snapshot fully verified; the GgufFile keeps the mapping alive. `threads` <= 0
 // picks min(4, cores).
