@@ -62,6 +62,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -181,7 +182,7 @@ struct ModelPoolMetrics {
   int min_warm = 0;
   int64_t memory_bytes = 0;  // per instance, as configured or learned
   uint64_t warm_hits = 0, cold_starts = 0;
-  double last_cold_start_ms = 0;  // the most recent Start → done time; 0 before any
+  double last_cold_start_ms = 0;  // the most recent Start → loaded time; 0 before any
 };
 
 // A snapshot; cheap to take.
@@ -196,7 +197,7 @@ struct WarmPoolMetrics {
   uint64_t instances_evicted = 0;   // idle instances unloaded to make room
   uint64_t instances_expired = 0;   // idle instances unloaded by keep-alive (pre-warm too)
   Histogram wait_time_ms;           // acquisition → lease, warm hits included (as 0)
-  Histogram cold_start_ms;          // Start → done of every instance
+  Histogram cold_start_ms;          // Start → loaded of every instance (failed starts: not)
   double idle_instance_seconds = 0;    // ∫ idle instances dt
   double idle_byte_seconds = 0;        // ∫ memory of idle instances dt
   double loaded_instance_seconds = 0;  // ∫ idle + busy + draining instances dt
@@ -204,6 +205,15 @@ struct WarmPoolMetrics {
   int instances = 0;                   // not gone
   std::map<std::string, ModelPoolMetrics, std::less<>> models;
 };
+
+// The cold start to plan with, as the pool measured it: `model`'s most recent Start →
+// loaded time, or with no model the longest of every model's most recent one; nullopt
+// before any instance has loaded. With the in-process provisioner that is Engine::Create
+// on a background thread, whatever the file (.gguf or .hearth). Feeding the AutoScaler's
+// predictive policy its lead time is one line:
+//   if (auto cold = MeasuredColdStart(pool->metrics())) autoscaler->SetColdStart(*cold);
+std::optional<absl::Duration> MeasuredColdStart(const WarmPoolMetrics& metrics,
+                                                std::string_view model = {});
 
 class WarmPool {
  public:

@@ -403,9 +403,6 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
   void Loaded(Instance& inst, int64_t id, absl::StatusOr<std::unique_ptr<InstanceHandle>> result,
               absl::Time now, Effects& fx) {
     Model& m = models_[inst.model];
-    const double cold_ms = absl::ToDoubleMilliseconds(now - inst.started);
-    AddSample(cold_start_ms_, cold_ms);
-    m.last_cold_start_ms = cold_ms;
     absl::Status failure = result.status();
     if (result.ok() && *result == nullptr) {
       failure = absl::InternalError(
@@ -437,6 +434,11 @@ class Lease::Core : public std::enable_shared_from_this<Lease::Core> {
       Pump(now, fx, /*maintain_floors=*/false);
       return;
     }
+    // Only a start that produced a serving instance is a cold start to plan with: a
+    // failure's time (a missing file fails at once) would understate it.
+    const double cold_ms = absl::ToDoubleMilliseconds(now - inst.started);
+    AddSample(cold_start_ms_, cold_ms);
+    m.last_cold_start_ms = cold_ms;
     inst.engine = inst.handle->engine();
     Detach(inst);
     if (inst.retiring) {

@@ -198,6 +198,37 @@ TEST_F(WarmPoolTest, ColdStartThenWarmHit) {
   EXPECT_DOUBLE_EQ(m.wait_time_ms.sum, 2000);  // the warm hit waited 0 ms
 }
 
+// What the AutoScaler is fed: only starts that produced an instance, per model, the
+// longest model's when none is named.
+TEST_F(WarmPoolTest, MeasuredColdStartCountsLoadedInstancesOnly) {
+  ASSERT_TRUE(Make(Config({Model("a", 100), Model("b", 100)})).ok());
+  EXPECT_EQ(MeasuredColdStart(pool_->metrics()), std::nullopt);
+
+  auto failed = Acquire("a");
+  clock_.Advance(absl::Milliseconds(30));
+  Finish(0, absl::UnavailableError("no capacity in the zone"));
+  ASSERT_EQ(failed->code(), absl::StatusCode::kUnavailable);
+  WarmPoolMetrics m = pool_->metrics();
+  EXPECT_EQ(m.instances_failed, 1u);
+  EXPECT_EQ(m.cold_start_ms.count, 0u);
+  EXPECT_EQ(MeasuredColdStart(m), std::nullopt);
+
+  auto a = Acquire("a");
+  clock_.Advance(absl::Milliseconds(1250));
+  Finish();
+  ASSERT_TRUE(a->ok());
+  auto b = Acquire("b");
+  clock_.Advance(absl::Milliseconds(400));
+  Finish();
+  ASSERT_TRUE(b->ok());
+  m = pool_->metrics();
+  EXPECT_EQ(m.cold_start_ms.count, 2u);
+  EXPECT_EQ(MeasuredColdStart(m, "a"), absl::Milliseconds(1250));
+  EXPECT_EQ(MeasuredColdStart(m, "b"), absl::Milliseconds(400));
+  EXPECT_EQ(MeasuredColdStart(m), absl::Milliseconds(1250));
+  EXPECT_EQ(MeasuredColdStart(m, "unknown"), std::nullopt);
+}
+
 TEST_F(WarmPoolTest, LoadingStateWhenTheProvisionerSaysSo) {
   ASSERT_TRUE(Make(Config({Model("a", 100)})).ok());
   auto answer = Acquire("a");
