@@ -4,9 +4,11 @@
 //   build/bench/profile_replica [--threads 2] [--repetitions 3] [--out FILE]
 //
 // Every figure is the median of --repetitions runs, on the model of bench_serving
-// (--model, else $HEARTH_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf):
+// (--model, a .gguf or a .hearth snapshot, else $HEARTH_MODEL, else
+// models/SmolLM2-135M-Instruct.Q4_1.gguf):
 //  - load: from Engine::Create to the first token of a short prompt submitted at once
-//    (Create maps the file; the first forward pass faults the weights in). Warm: the
+//    (Create maps the file and reads the weights in on every thread, a snapshot checking
+//    its checksums in the same pass, while the tokenizer is built). Warm: the
 //    file is in the page cache (a load just before). Cold: its pages are dropped first
 //    (drop_caches where permitted, posix_fadvise(POSIX_FADV_DONTNEED) always) and the
 //    fraction still resident is checked with mincore and recorded. first_token_s: the
@@ -21,9 +23,6 @@
 //    every step inside it decodes all b, and tokens / seconds over it is the aggregate.
 // The machine (CPU, cores, threads used), date, git commit, command line and load
 // average go into "measurement". The run takes about 1-2 minutes on 2 cores.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,13 +49,14 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "hearth/engine.h"
-#include "lib/gguf/gguf_file.h"
 #include "lib/model/llama_config.h"
 #include "lib/model/paged_kv_cache.h"
+#include "lib/runtime/page_cache.h"
+#include "lib/snapshot/model_file.h"
 #include "nlohmann/json.hpp"
 #include "examples/model_path.h"
 
-ABSL_FLAG(std::string, model, "", "GGUF model file (default: $HEARTH_MODEL, else "
+ABSL_FLAG(std::string, model, "", ".gguf or .hearth model file (default: $HEARTH_MODEL, else "
                                   "models/SmolLM2-135M-Instruct.Q4_1.gguf)");
 ABSL_FLAG(std::string, out, "data/profiles/smollm2-135m-q4_1-cpu.json", "profile to write");
 ABSL_FLAG(std::string, name, "smollm2-135m-q4_1-cpu", "the profile's name");
@@ -133,8 +133,9 @@ std::string CommandOutput(const char* command) {
 }
 
 // Drops the model file from the page cache: drop_caches when permitted (root on the
-// host), posix_fadvise always. Returns the fraction of its pages still resident after.
-double EvictFromPageCache(const std::string& path, bool* drop_caches_permitted) {
+// host), posix_fadvise always (lib/runtime/page_cache, as `hearth generate --evict`).
+// Returns the fraction of its pages still resident after (1 when it cannot tell).
+double EvictModelFile(const std::string& path, bool* drop_caches_permitted) {
   ::sync();
   {
     std::ofstream drop("/proc/sys/vm/drop_caches");
@@ -142,27 +143,8 @@ double EvictFromPageCache(const std::string& path, bool* drop_caches_permitted) 
     drop.flush();
     *drop_caches_permitted = static_cast<bool>(drop);
   }
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return 1;
-  struct stat st {};
-  double resident = 1;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    const size_t size = static_cast<size_t>(st.st_size);
-    void* base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (base != MAP_FAILED) {
-      const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-      std::vector<unsigned char> in_core((size + page - 1) / page);
-      if (::mincore(base, size, in_core.data()) == 0) {
-        size_t n = 0;
-        for (unsigned char c : in_core) n += c & 1;
-        resident = static_cast<double>(n) / static_cast<double>(in_core.size());
-      }
-      ::munmap(base, size);
-    }
-  }
-  ::close(fd);
-  return resident;
+  if (absl::Status s = hearth::EvictFromPageCache(path); !s.ok()) return 1;
+  return hearth::ResidentFraction(path).value_or(1.0);
 }
 
 class Profiler {
@@ -180,7 +162,7 @@ class Profiler {
       const bool is_cold = rep % 2 == 0;  // interleaved, so drift hits both alike
       engine_.reset();                    // unmaps the file: its pages can be dropped
       if (is_cold) {
-        resident.push_back(EvictFromPageCache(config_.model_path, &drop_caches));
+        resident.push_back(EvictModelFile(config_.model_path, &drop_caches));
       }
       const auto start = SteadyClock::now();
       absl::StatusOr<std::unique_ptr<hearth::Engine>> engine = hearth::Engine::Create(config_);
@@ -394,13 +376,17 @@ int Run(const std::string& command) {
     return Fail("bad flag", absl::InvalidArgumentError("a batch exceeds max_sequences"));
   }
 
-  // KV bytes per token as the Engine sizes its cache (keys and values, every layer).
-  absl::StatusOr<std::unique_ptr<hearth::GgufFile>> gguf = hearth::GgufFile::Open(config.model_path);
-  if (!gguf.ok()) return Fail("cannot open the model", gguf.status());
-  absl::StatusOr<hearth::LlamaConfig> llama = hearth::ReadLlamaConfig(**gguf);
+  // KV bytes per token as the Engine sizes its cache (keys and values, every layer), from a .gguf or a .hearth alike (only
+  // its metadata is read; it is closed at once, or its mapping would keep the file's pages
+  // from being dropped).
+  absl::StatusOr<hearth::LlamaConfig> llama;
+  {
+    absl::StatusOr<hearth::OpenedModelFile> opened = hearth::OpenModelFile(config.model_path);
+    if (!opened.ok()) return Fail("cannot open the model", opened.status());
+    llama = hearth::ReadLlamaConfig(*opened->file);
+  }
   if (!llama.ok()) return Fail("cannot read the model's config", llama.status());
   const int64_t kv_bytes_per_token = hearth::PagedKvCache::BytesPerBlock(*llama, 1);
-  gguf->reset();  // its mapping would keep the file's pages from being dropped
 
   const std::string load_before = ReadFirstLine("/proc/loadavg");
   const auto start = SteadyClock::now();
