@@ -1,7 +1,10 @@
 #include "lib/engine/cuda_backend_weights.h"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <utility>
 
@@ -72,6 +75,88 @@ void TieOutput(const LlamaWeights& w, DeviceWeights* d) {
   }
 }
 
+// The upload streams through a ring of pinned slots: the host copies the next piece of
+// the mapped file into a free slot (which is what reads it from the page cache or disk)
+// while the device pulls the pieces already staged, so the read and the transfer overlap.
+// A cudaMemcpy from the pageable mapping would read and transfer one tensor at a time.
+// Not yet run on a GPU.
+class StagingRing {
+ public:
+  static constexpr size_t kSlotBytes = size_t{8} << 20;
+  static constexpr int kSlots = 4;
+
+  StagingRing() = default;
+  StagingRing(const StagingRing&) = delete;
+  StagingRing& operator=(const StagingRing&) = delete;
+  // The pinned slots must outlive every copy from them, also after an error.
+  ~StagingRing() {
+    if (stream_.get() != nullptr) cudaStreamSynchronize(stream_.get());
+    for (cudaEvent_t e : slot_free_) {
+      if (e != nullptr) cudaEventDestroy(e);
+    }
+  }
+
+  absl::Status Init() {
+    absl::StatusOr<PinnedMemory> pinned =
+        PinnedMemory::Allocate(kSlots * kSlotBytes, "the weight upload's staging ring");
+    if (!pinned.ok()) return pinned.status();
+    pinned_ = *std::move(pinned);
+    absl::StatusOr<CudaStream> stream = CudaStream::Create();
+    if (!stream.ok()) return stream.status();
+    stream_ = *std::move(stream);
+    for (cudaEvent_t& e : slot_free_) {
+      if (absl::Status s = CudaStatus(cudaEventCreateWithFlags(&e, cudaEventDisableTiming),
+                                      "creating a staging event");
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Queues the copy of `bytes` host bytes to `device`, slot by slot.
+  absl::Status Upload(std::byte* device, const std::byte* host, size_t bytes, const char* name) {
+    for (size_t at = 0; at < bytes; at += kSlotBytes) {
+      const size_t n = std::min(kSlotBytes, bytes - at);
+      const auto what = [&](const char* step) {
+        return absl::StrFormat("%s tensor %s (%d bytes at %d)", step, name, n, at);
+      };
+      // The slot's previous copy must have left it before the host overwrites it (an
+      // event never recorded is complete).
+      if (absl::Status s = CudaStatus(cudaEventSynchronize(slot_free_[next_]), what("staging"));
+          !s.ok()) {
+        return s;
+      }
+      std::byte* slot = pinned_.as<std::byte>() + static_cast<size_t>(next_) * kSlotBytes;
+      std::memcpy(slot, host + at, n);
+      if (absl::Status s = CudaStatus(cudaMemcpyAsync(device + at, slot, n,
+                                                      cudaMemcpyHostToDevice, stream_.get()),
+                                      what("uploading"));
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s =
+              CudaStatus(cudaEventRecord(slot_free_[next_], stream_.get()), what("uploading"));
+          !s.ok()) {
+        return s;
+      }
+      next_ = (next_ + 1) % kSlots;
+    }
+    return absl::OkStatus();
+  }
+
+  // Waits for every queued copy.
+  absl::Status Finish() {
+    return CudaStatus(cudaStreamSynchronize(stream_.get()), "finishing the weight upload");
+  }
+
+ private:
+  PinnedMemory pinned_;
+  CudaStream stream_;
+  std::array<cudaEvent_t, kSlots> slot_free_{};  // recorded after each copy from the slot
+  int next_ = 0;
+};
+
 }  // namespace
 
 size_t DeviceWeightBytes(const LlamaConfig& config, const LlamaWeights& weights) {
@@ -88,6 +173,8 @@ absl::StatusOr<DeviceWeights> UploadWeights(const LlamaConfig& config,
       DeviceMemory::Allocate(DeviceWeightBytes(config, weights), "the model weights");
   if (!arena.ok()) return arena.status();
   d.arena = *std::move(arena);
+  StagingRing ring;
+  if (absl::Status s = ring.Init(); !s.ok()) return s;
   auto* base = d.arena.as<std::byte>();
   size_t offset = 0;
   absl::Status status;
@@ -98,11 +185,10 @@ absl::StatusOr<DeviceWeights> UploadWeights(const LlamaConfig& config,
       return;
     }
     *t.device = base + offset;
-    // The host bytes are the mapped GGUF file (pageable): a synchronous copy.
-    status = CudaStatus(cudaMemcpy(base + offset, t.host, t.bytes, cudaMemcpyHostToDevice),
-                        absl::StrFormat("uploading tensor %s (%d bytes)", t.name, t.bytes));
+    status = ring.Upload(base + offset, static_cast<const std::byte*>(t.host), t.bytes, t.name);
     offset += AlignUp(t.bytes);
   });
+  if (status.ok()) status = ring.Finish();
   if (!status.ok()) return status;
   TieOutput(weights, &d);
   return d;
