@@ -1,4 +1,6 @@
-"""Locust users for test_serve_load.py: greedy completions against `hearth serve`.
+"""Locust users for test_serve_load.py: sampled completions against `hearth serve`
+(temperature > 0 and no seed: not deterministic, so every one is generated rather than
+served from the response cache).
 
 Each answer is reported under its status code as the request name ("200", "429", ...),
 so the CSV statistics give per-outcome counts and latencies. A 200 must carry a usable
@@ -17,10 +19,20 @@ MODEL = os.environ.get("HEARTH_LOAD_MODEL", "smollm2")
 MAX_TOKENS = int(os.environ.get("HEARTH_LOAD_MAX_TOKENS", "8"))
 PROMPTS = [
     "The capital of France is",
-    "Write one sentence about the sea.",
+    "The sea is",
     "List three colours:",
     "Once upon a time",
 ]
+
+
+def complete_answer(answer):
+    """One choice, a known finish_reason, and usage that agrees with it (the model may
+    sample end-of-sequence at once: 0 tokens with "stop" is an answer)."""
+    (choice,) = answer["choices"]
+    tokens = answer["usage"]["completion_tokens"]
+    if choice["finish_reason"] == "length":
+        return tokens == MAX_TOKENS
+    return choice["finish_reason"] == "stop" and 0 <= tokens < MAX_TOKENS
 
 
 class CompletionUser(HttpUser):
@@ -33,15 +45,14 @@ class CompletionUser(HttpUser):
     def complete(self):
         self.turn += 1
         body = {"model": MODEL, "prompt": PROMPTS[self.turn % len(PROMPTS)],
-                "max_tokens": MAX_TOKENS, "temperature": 0}
+                "max_tokens": MAX_TOKENS, "temperature": 0.8}
         with self.client.post("/v1/completions", json=body, catch_response=True) as r:
             r.request_meta["name"] = str(r.status_code)
             if r.status_code == 200:
-                usage = r.json().get("usage", {})
-                if not 1 <= usage.get("completion_tokens", 0) <= MAX_TOKENS:
-                    r.failure(f"200 without a usable completion: {r.text[:200]}")
-                else:
+                if complete_answer(r.json()):
                     r.success()
+                else:
+                    r.failure(f"200 without a complete answer: {r.text[:300]}")
             elif r.status_code in (429, 503):
                 if r.headers.get("Retry-After", "").isdigit():
                     r.success()
