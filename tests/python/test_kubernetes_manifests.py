@@ -175,13 +175,24 @@ def test_scrape_job_keeps_exactly_the_deployment_pods():
     assert job["metrics_path"] == "/metrics"
 
 
+def image_files():
+    """{path in the image: path in the repository} for the Dockerfile's COPY lines that take
+    a file from the build context."""
+    copies = re.findall(r"^COPY (\S+) (/\S+)$", (MANIFESTS / "Dockerfile").read_text(), re.M)
+    return {dst: REPO / src for src, dst in copies}
+
+
 def test_image_holds_what_the_args_name():
     dockerfile = (MANIFESTS / "Dockerfile").read_text()
-    model_path = flag(container()["args"], "model").split("=", 1)[1]
-    assert model_path in dockerfile
-    assert re.search(r'^ENTRYPOINT \["[^"]*hearth"\]', dockerfile, re.M)
+    assert re.search(r'^ENTRYPOINT \["[^"]*/hearth"\]', dockerfile, re.M)
     assert re.search(r"^USER 65532", dockerfile, re.M)
     assert container()["args"][0] == "serve"
+    named = [p for a in container()["args"] for p in re.findall(r"=(/\S+)$", a)]
+    assert len(named) >= 2  # the model and the price catalog
+    for path in named:
+        assert path in image_files(), f"{path} is named in the args but not copied in"
+    for src in image_files().values():
+        assert src.exists() or src == SMOLLM2, src
 
 
 def referenced_metric_names():
@@ -194,16 +205,17 @@ def referenced_metric_names():
 
 
 def local_args():
-    """The Deployment's args, run here: loopback, any free port, the repository's model."""
+    """The Deployment's args, run here: loopback, any free port, and each file the image
+    holds taken from the repository instead."""
     args = []
     for a in container()["args"][1:]:
         if a.startswith("--host="):
             a = "--host=127.0.0.1"
         elif a.startswith("--port="):
             a = "--port=0"
-        elif a.startswith("--model="):
-            name = a.split("=", 2)[1]
-            a = f"--model={name}={SMOLLM2}"
+        for image_path, repo_path in image_files().items():
+            if a.endswith("=" + image_path):
+                a = a.removesuffix(image_path) + str(repo_path)
         args.append(a)
     return args
 
@@ -222,6 +234,7 @@ def test_deployment_args_start_a_server_with_every_named_metric():
         assert status == 200 and model in [m["id"] for m in json.loads(body)["data"]]
         status, answer = post_completion(server.url, model, max_tokens=4)
         assert status == 200 and answer["usage"]["completion_tokens"] >= 1
+        assert answer["usage"]["cost_usd"] > 0  # the catalog the args name was read
 
         status, _, text = http_get(server.url + "/metrics")
         assert status == 200
