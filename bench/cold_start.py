@@ -137,6 +137,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     snapshot = args.model.with_suffix(".hearth")
     subprocess.run([str(args.hearth), "pack", str(args.model), "-o", str(snapshot)],
                    check=True, capture_output=True)
@@ -182,7 +183,8 @@ def main() -> int:
     print("|---|---|---:|---:|---:|---:|---:|")
     summary = {"file_bytes": file_bytes, "read_gb_s": bw / 1e9, "read_ms": read_ms,
                "first_token_compute_ms": compute_ms, "limit_ms": limit_ms,
-               "warm_instance_ttft_ms": warm_ttft, "runs": results}
+               "warm_instance_ttft_ms": warm_ttft, "loadavg_before": load_before,
+               "loadavg_after": os.getloadavg(), "runs": results}
     for key, rows in results.items():
         engine, state = key.rsplit(" ", 1)
         ttft = median(rows, "load_to_first_token_ms")
@@ -191,6 +193,14 @@ def main() -> int:
         resident = f"{100 * median(rows, 'resident_before'):.0f} %" if "resident_before" in rows[0] else "—"
         print(f"| {engine} | {state} | {resident} | {median(rows, 'load_ms'):.1f} | {ttft:.1f} | "
               f"{spawn} | {ttft / limit_ms:.2f}x |")
+    print("\n| hearth stages (medians, ms) | open | page-in | tokenizer (beside it) | "
+          "first token |")
+    print("|---|---:|---:|---:|---:|")
+    for key, rows in results.items():
+        if key.startswith("hearth"):
+            print(f"| {key} | {median(rows, 'open_ms'):.1f} | {median(rows, 'page_in_ms'):.1f} | "
+                  f"{median(rows, 'tokenizer_ms'):.1f} | {median(rows, 'first_token_ms'):.1f} |")
+    print()
     for state in ("cold", "warm"):
         if f"llama.cpp {state}" in results:
             llama = median(results[f"llama.cpp {state}"], "load_to_first_token_ms")
@@ -203,6 +213,9 @@ def main() -> int:
     if args.out:
         args.out.write_text(json.dumps(summary, indent=2) + "\n")
     snapshot.unlink()
+    print(f"load average (1 min, 5 min): {load_before[0]:.2f} {load_before[1]:.2f} before, "
+          f"{summary['loadavg_after'][0]:.2f} {summary['loadavg_after'][1]:.2f} after",
+          file=sys.stderr)
     return 0
 
 
