@@ -16,6 +16,9 @@ namespace {
 // it waits and runs: enough for every running and queued request, plus a few for
 // /metrics, probes and the answers that turn requests away.
 constexpr int kSpareHttpThreads = 8;
+// How long an idle keep-alive connection is kept: short, because a drain waits for idle
+// connections to time out before the process exits.
+constexpr time_t kKeepAliveTimeoutS = 2;
 }  // namespace
 
 absl::Status RunServer(const ServerConfig& config) {
@@ -29,6 +32,7 @@ absl::Status RunServer(const ServerConfig& config) {
       static_cast<size_t>(config.max_concurrent) * config.models.size() + config.max_queue + kSpareHttpThreads;
   server.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   server.set_payload_max_length(static_cast<size_t>(config.max_body_bytes));
+  server.set_keep_alive_timeout(kKeepAliveTimeoutS);
   InstallRoutes(server, **deployment);
 
   int port = config.port;

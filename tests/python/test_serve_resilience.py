@@ -57,9 +57,12 @@ class RawStream:
             self.received += chunk
         return marker in self.received
 
-    def read_all(self):
+    def read_events(self):
+        """Every server-sent event to the end of the stream, the chunked framing removed."""
         self.read_until(b"data: [DONE]")
-        return self.received.decode(errors="replace")
+        head, _, body = self.received.decode(errors="replace").partition("\r\n\r\n")
+        assert "transfer-encoding: chunked" in head.lower()
+        return [line for line in body.splitlines() if line.startswith("data: ")]
 
     def close(self):
         self.sock.close()
@@ -106,7 +109,7 @@ def test_scale_to_zero_and_wake_on_request():
 
 def test_sigterm_drains_a_stream_in_flight():
     with HearthServer("--model", f"smollm2={SMOLLM2}", "--threads", "2") as s:
-        stream = RawStream(s.url, {**long_request("smollm2", 200),
+        stream = RawStream(s.url, {**long_request("smollm2", 100),
                                    "stream_options": {"include_usage": True}})
         assert stream.read_until(b"data: {")
         os.kill(s.pid, signal.SIGTERM)
@@ -114,12 +117,11 @@ def test_sigterm_drains_a_stream_in_flight():
         status, headers, error = post(s.url, {"model": "smollm2", "prompt": "Hi", "max_tokens": 2})
         assert status == 503 and error["error"]["code"] == "draining"
         assert headers["Retry-After"]
-        text = stream.read_all()
+        events = stream.read_events()
         stream.close()
-        assert text.rstrip().endswith("data: [DONE]")
-        usage = [json.loads(line[len("data: "):]) for line in text.splitlines()
-                 if line.startswith("data: {") and '"usage"' in line]
-        assert usage[-1]["usage"]["completion_tokens"] == 200
+        assert events[-1] == "data: [DONE]"
+        last = json.loads(events[-2][len("data: "):])
+        assert last["usage"]["completion_tokens"] == 100
     assert s.returncode == 0, s.stderr()
 
 
@@ -127,7 +129,8 @@ def test_client_hanging_up_mid_stream_cancels_the_request():
     with HearthServer("--model", f"smollm2={SMOLLM2}", "--threads", "2") as s:
         stream = RawStream(s.url, long_request("smollm2", 2000))
         assert stream.read_until(b"data: {")
-        assert metric(s, "hearth_engine_running_requests", model="smollm2") == 1
+        wait_for(lambda: metric(s, "hearth_engine_running_requests", model="smollm2") == 1,
+                 what="the request running in the Engine")
         stream.close()
         wait_for(lambda: metric(s, "hearth_requests_total", code="499") == 1, what="499 counted")
         samples = scrape(s.url)
