@@ -196,6 +196,14 @@ def test_stored_counters_and_gauges_equal_the_server(server, prometheus, served)
                 lambda: [metric_sum(scrape(server.url), "hearth_desired_replicas")],
                 "hearth_desired_replicas")
 
+    # The time-to-first-token histogram as Prometheus reads it: every answer counted, and
+    # buckets a quantile can be computed from.
+    ttft = "hearth_time_to_first_token_seconds"
+    until_equal(lambda: [v for _, v in prometheus.query(f'{ttft}_count{{job="hearth"}}')],
+                lambda: [metric_sum(scrape(server.url), f"{ttft}_count")], f"{ttft}_count")
+    [(_, median)] = prometheus.query(f'histogram_quantile(0.5, {ttft}_bucket{{job="hearth"}})')
+    assert 0 < median < 60, median
+
 
 def adapter_query():
     """prometheus-adapter's metricsQuery as it renders it for hpa.yaml's metric: the series,
