@@ -584,6 +584,8 @@ absl::StatusOr<StagedSnapshot> OpenSnapshotStaged(const std::string& path) {
   // The image is parsed before it is verified (the parser is safe on any bytes), because
   // the parse says where the head ends; its result is used only once the head's chunks
   // have passed. A parse that fails is most likely damage, which the checksums then name.
+  // The first chunk, where the head starts, is asked for in one go, not fault by fault.
+  AdviseWillNeed(chunks.image, std::min(chunks.chunk_bytes, chunks.image_size));
   absl::StatusOr<std::unique_ptr<GgufFile>> gguf = GgufFile::FromBytes(
       absl::MakeConstSpan(chunks.image, static_cast<size_t>(info->image_size)), chunks.mapping);
   if (!gguf.ok()) {
