@@ -61,13 +61,19 @@ std::vector<std::byte> RandomWeights(GgmlType type, int64_t rows, int64_t cols,
   return data;
 }
 
+// The "bits" argument of the benchmarks: 16 or 8, the activation precision.
+ActivationPrecision PrecisionArg(int64_t bits) {
+  return bits == 8 ? ActivationPrecision::k8Bit : ActivationPrecision::k16Bit;
+}
+
 std::vector<std::byte> Prepared(GgmlType type, int64_t n_tokens, int64_t cols,
-                                std::mt19937& rng) {
+                                std::mt19937& rng,
+                                ActivationPrecision precision = ActivationPrecision::k16Bit) {
   std::normal_distribution<float> normal;
   std::vector<float> x(n_tokens * cols);
   for (float& v : x) v = normal(rng);
-  std::vector<std::byte> prepared(ActivationRowBytes(type, cols) * n_tokens);
-  PrepareActivations(type, x.data(), n_tokens, cols, prepared.data());
+  std::vector<std::byte> prepared(ActivationRowBytes(type, cols, precision) * n_tokens);
+  PrepareActivations(type, x.data(), n_tokens, cols, prepared.data(), precision);
   return prepared;
 }
 
@@ -105,17 +111,19 @@ void MatVecArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_MatVec)->Apply(MatVecArgs);
 
-// Args: type id, rows, cols, n_tokens. Weights stay in cache: prefill reuses each weight
-// block across all tokens, so it is bound by arithmetic, not memory.
+// Args: type id, rows, cols, n_tokens, activation bits. Weights stay in cache: prefill
+// reuses each weight block across all tokens, so it is bound by arithmetic, not memory.
 void BM_MatMul(benchmark::State& state) {
   const auto type = static_cast<GgmlType>(state.range(0));
   const int64_t rows = state.range(1), cols = state.range(2), n_tokens = state.range(3);
+  const ActivationPrecision precision = PrecisionArg(state.range(4));
   std::mt19937 rng(2);
   const std::vector<std::byte> weights = RandomWeights(type, rows, cols, rng);
-  const std::vector<std::byte> x = Prepared(type, n_tokens, cols, rng);
+  const std::vector<std::byte> x = Prepared(type, n_tokens, cols, rng, precision);
   std::vector<float> y(rows * n_tokens);
   for (auto _ : state) {
-    MatMulRows(type, weights.data(), cols, 0, rows, x.data(), n_tokens, y.data(), rows);
+    MatMulRows(type, weights.data(), cols, 0, rows, x.data(), n_tokens, y.data(), rows,
+               precision);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetItemsProcessed(state.iterations() * n_tokens);
@@ -126,11 +134,15 @@ void BM_MatMul(benchmark::State& state) {
 }
 
 void MatMulArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"type", "rows", "cols", "tokens"});
+  b->ArgNames({"type", "rows", "cols", "tokens", "bits"});
   for (GgmlType type : kTypes) {
     for (int64_t n : {16, 64}) {
       for (auto [rows, cols] : {std::pair{576, 576}, {1536, 576}, {576, 1536}}) {
-        b->Args({static_cast<int64_t>(type), rows, cols, n});
+        // The precision matters only for the quantised types.
+        for (int64_t bits : {16, 8}) {
+          if (bits == 8 && BlockElements(type) == 1) continue;
+          b->Args({static_cast<int64_t>(type), rows, cols, n, bits});
+        }
       }
     }
   }
@@ -160,7 +172,7 @@ std::vector<StepMatrix> StepMatrices(std::mt19937& rng) {
 }
 
 // Every matrix product of one step over n_tokens activation rows.
-void StepMatMuls(benchmark::State& state, int64_t n_tokens) {
+void StepMatMuls(benchmark::State& state, int64_t n_tokens, ActivationPrecision precision) {
   std::mt19937 rng(3);
   const std::vector<StepMatrix> matrices = StepMatrices(rng);
   size_t bytes = 0;
@@ -169,16 +181,17 @@ void StepMatMuls(benchmark::State& state, int64_t n_tokens) {
     bytes += m.data.size();
     macs += m.rows * m.cols * n_tokens;
   }
-  const std::vector<std::byte> x576 = Prepared(GgmlType::kQ4_1, n_tokens, 576, rng);
-  const std::vector<std::byte> x1536 = Prepared(GgmlType::kQ4_1, n_tokens, 1536, rng);
-  const std::vector<std::byte> x_head = Prepared(GgmlType::kQ8_0, n_tokens, 576, rng);
+  const std::vector<std::byte> x576 = Prepared(GgmlType::kQ4_1, n_tokens, 576, rng, precision);
+  const std::vector<std::byte> x1536 = Prepared(GgmlType::kQ4_1, n_tokens, 1536, rng, precision);
+  const std::vector<std::byte> x_head = Prepared(GgmlType::kQ8_0, n_tokens, 576, rng, precision);
   std::vector<float> y(49152 * n_tokens);
   for (auto _ : state) {
     for (const StepMatrix& m : matrices) {
       const void* x = m.type == GgmlType::kQ8_0 ? x_head.data()
                       : m.cols == 576           ? x576.data()
                                                 : x1536.data();
-      MatMulRows(m.type, m.data.data(), m.cols, 0, m.rows, x, n_tokens, y.data(), m.rows);
+      MatMulRows(m.type, m.data.data(), m.cols, 0, m.rows, x, n_tokens, y.data(), m.rows,
+                 precision);
     }
     benchmark::DoNotOptimize(y.data());
   }
@@ -189,14 +202,22 @@ void StepMatMuls(benchmark::State& state, int64_t n_tokens) {
       benchmark::Counter::kIsRate);
 }
 
-// A decode step: one token, bound by memory.
-void BM_DecodeStepMatVecs(benchmark::State& state) { StepMatMuls(state, 1); }
-BENCHMARK(BM_DecodeStepMatVecs)->Unit(benchmark::kMillisecond);
+// A decode step: one token, bound by memory. Arg: activation bits.
+void BM_DecodeStepMatVecs(benchmark::State& state) {
+  StepMatMuls(state, 1, PrecisionArg(state.range(0)));
+}
+BENCHMARK(BM_DecodeStepMatVecs)->ArgName("bits")->Arg(16)->Arg(8)->Unit(benchmark::kMillisecond);
 
-// A continuous-batching step over n sequences (arg), one decode token each: every weight
-// block is reused n times, so this is bound by arithmetic.
-void BM_BatchStepMatMuls(benchmark::State& state) { StepMatMuls(state, state.range(0)); }
-BENCHMARK(BM_BatchStepMatMuls)->ArgName("tokens")->Arg(32)->Unit(benchmark::kMillisecond);
+// A continuous-batching step over n sequences, one decode token each: every weight block
+// is reused n times, so this is bound by arithmetic. Args: tokens, activation bits.
+void BM_BatchStepMatMuls(benchmark::State& state) {
+  StepMatMuls(state, state.range(0), PrecisionArg(state.range(1)));
+}
+BENCHMARK(BM_BatchStepMatMuls)
+    ->ArgNames({"tokens", "bits"})
+    ->Args({32, 16})
+    ->Args({32, 8})
+    ->Unit(benchmark::kMillisecond);
 
 // The ceiling: sum a buffer far larger than the caches, 4 independent sums so that the
 // loop is limited by loads alone.

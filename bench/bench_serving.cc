@@ -26,6 +26,8 @@
 // last stdout line is one JSON object (--json_out writes it to a file too); no request is
 // dropped, failures are counted. --backend cpu|cuda|auto and --device choose where the
 // forward pass runs (EngineConfig::backend, device); the object's "backend" is where it ran.
+// --activations 16|8 sets the CPU backend's activation precision
+// (EngineConfig::activation_precision).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -67,6 +69,8 @@ ABSL_FLAG(bool, prefix_caching, true, "EngineConfig::prefix_caching");
 ABSL_FLAG(std::string, backend, "cpu", "where the forward pass runs: cpu, cuda or auto "
           "(EngineConfig::backend)");
 ABSL_FLAG(int, device, 0, "CUDA device ordinal (EngineConfig::device)");
+ABSL_FLAG(std::string, activations, "16",
+          "CPU activation precision in bits, 16 or 8 (EngineConfig::activation_precision)");
 ABSL_FLAG(int64_t, kv_cache_bytes, 0,
           "EngineConfig::kv_cache_bytes; 0 = the Engine's default");
 ABSL_FLAG(std::string, json_out, "", "also write the result object to this file");
@@ -315,6 +319,14 @@ int Run() {
   }
   config.backend = *backend;
   config.device = absl::GetFlag(FLAGS_device);
+  absl::StatusOr<hearth::ActivationPrecision> precision =
+      hearth::ParseActivationPrecision(absl::GetFlag(FLAGS_activations));
+  if (!precision.ok()) {
+    std::fprintf(stderr, "bench_serving: --activations: %s\n",
+                 std::string(precision.status().message()).c_str());
+    return 2;
+  }
+  config.activation_precision = *precision;
   if (absl::GetFlag(FLAGS_kv_cache_bytes) > 0) {
     config.kv_cache_bytes = absl::GetFlag(FLAGS_kv_cache_bytes);
   }
@@ -345,6 +357,7 @@ int Run() {
   out["backend"] = (*engine)->model_info().backend;
   out["requested_backend"] = std::string(hearth::BackendName(config.backend));
   out["device"] = config.device;
+  out["activations"] = std::string(hearth::ActivationPrecisionName(config.activation_precision));
   out["kv_cache_bytes"] = config.kv_cache_bytes;
   // The Engine's own view (whole process, warm-up included), to cross-check the client's.
   out["engine_metrics"] = {
@@ -375,7 +388,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "bench_serving [--mode closed|poisson] [--concurrency C] [--requests R] [--rate L] "
       "[--max_tokens N] [--threads T] [--model FILE] [--prompts FILE] [--backend cpu|cuda|auto] "
-      "[--device N] [--kv_cache_bytes B] [--json_out FILE]");
+      "[--device N] [--activations 16|8] [--kv_cache_bytes B] [--json_out FILE]");
   absl::ParseCommandLine(argc, argv);
   return Run();
 }

@@ -60,10 +60,22 @@ namespace hearth {
 // CUDA path has been verified on a GPU.
 enum class Backend { kCpu, kCuda, kAuto };
 
+// How the CPU backend quantises activations for its products with quantised weights.
+enum class ActivationPrecision {
+  // Two int8 planes (16 bits): 100 % top-1 agreement with a float64 reference on
+  // SmolLM2-135M.
+  k16Bit,
+  // One int8 plane, as llama.cpp's q8_0: cheaper batched steps (bench/NOTES.md), about
+  // 97 % top-1 agreement; greedy outputs may differ from the 16-bit ones.
+  k8Bit,
+};
+
 struct EngineConfig {
   std::string model_path;  // a .gguf file (Llama family)
   Backend backend = Backend::kCpu;
   int device = 0;          // the CUDA device ordinal (kCuda, kAuto)
+  // The CPU backend's activation precision; the CUDA backend computes in float32.
+  ActivationPrecision activation_precision = ActivationPrecision::k16Bit;
   int threads = 0;         // worker threads; 0 = one per hardware thread
   int context_length = 0;  // most tokens (prompt + output) per request; 0 = min(model's, 4096)
   // Memory for keys and values of all requests together; 0 = enough for max_sequences
@@ -241,6 +253,10 @@ std::string_view FinishReasonName(FinishReason reason);
 // "cpu", "cuda", "auto"; ParseBackend is its inverse (InvalidArgument for anything else).
 std::string_view BackendName(Backend backend);
 absl::StatusOr<Backend> ParseBackend(std::string_view name);
+
+// "16", "8"; ParseActivationPrecision is its inverse (InvalidArgument for anything else).
+std::string_view ActivationPrecisionName(ActivationPrecision precision);
+absl::StatusOr<ActivationPrecision> ParseActivationPrecision(std::string_view bits);
 
 }  // namespace hearth
 

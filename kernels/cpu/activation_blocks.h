@@ -39,20 +39,58 @@ struct ActivationBlockQ8Sum {
 };
 static_assert(sizeof(ActivationBlockQ8Sum) == 72);
 
-// The prepared block each weight block type is multiplied with.
-template <class WeightBlock>
+// One int8 plane, as ggml's q8_0 / q8_1: x ~= d q, d = max|x| / 127. Half the byte
+// products of the two-plane blocks for 97 % top-1 agreement on SmolLM2-135M (the
+// 8-bit activation mode, bench/NOTES.md). Paired with Q8_0 weights.
+struct ActivationBlock8Bit {
+  float d;
+  int8_t qs[kQuantBlock];
+};
+static_assert(sizeof(ActivationBlock8Bit) == 36);
+
+// As ActivationBlock8Bit plus s = d * sum(q). Paired with Q4_0 and Q4_1 weights.
+struct ActivationBlock8BitSum {
+  float d;
+  float s;  // d * sum(q)
+  int8_t qs[kQuantBlock];
+};
+static_assert(sizeof(ActivationBlock8BitSum) == 40);
+
+// True for the two-plane (16-bit) layouts.
+template <class Activation>
+inline constexpr bool kTwoPlanes = requires(Activation a) { a.qs_lo; };
+
+// True for the layouts that carry s for the Q4 offsets.
+template <class Activation>
+inline constexpr bool kHasSum = requires(Activation a) { a.s; };
+
+// The prepared block each weight block type is multiplied with, in 16-bit (two planes)
+// or 8-bit (one plane) precision.
+template <class WeightBlock, bool kSixteenBit>
 struct ActivationFor;
 template <>
-struct ActivationFor<BlockQ4_0> {
+struct ActivationFor<BlockQ4_0, true> {
   using type = ActivationBlockQ8Sum;
 };
 template <>
-struct ActivationFor<BlockQ4_1> {
+struct ActivationFor<BlockQ4_1, true> {
   using type = ActivationBlockQ8Sum;
 };
 template <>
-struct ActivationFor<BlockQ8_0> {
+struct ActivationFor<BlockQ8_0, true> {
   using type = ActivationBlockQ8;
+};
+template <>
+struct ActivationFor<BlockQ4_0, false> {
+  using type = ActivationBlock8BitSum;
+};
+template <>
+struct ActivationFor<BlockQ4_1, false> {
+  using type = ActivationBlock8BitSum;
+};
+template <>
+struct ActivationFor<BlockQ8_0, false> {
+  using type = ActivationBlock8Bit;
 };
 
 }  // namespace hearth::cpu

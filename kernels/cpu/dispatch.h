@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/matmul.h"
+
 namespace hearth::cpu {
 
 // y[t * y_stride + r] = dot(W[r, :], x[t, :]) for r in [row_begin, row_end), t < n_tokens.
@@ -20,21 +22,35 @@ using MatMulFn = void (*)(const void* w, int64_t cols, int64_t row_begin, int64_
 // x (cols,) float32 -> out (one prepared activation row).
 using QuantizeRowFn = void (*)(const float* x, int64_t cols, void* out);
 
-struct KernelTable {
-  const char* name;  // "avx512vnni", "avx2" or "portable"
+// The quantised products of one activation precision and the preparation of their rows.
+struct QuantKernels {
   MatMulFn matmul_q4_0;
   MatMulFn matmul_q4_1;
   MatMulFn matmul_q8_0;
+  QuantizeRowFn quantize;      // -> row of ActivationFor<BlockQ8_0, ...>
+  QuantizeRowFn quantize_sum;  // -> row of ActivationFor<BlockQ4_x, ...> (with s)
+};
+
+struct KernelTable {
+  const char* name;  // "avx512vnni", "avx2" or "portable"
+  QuantKernels sixteen_bit;  // two int8 activation planes
+  QuantKernels eight_bit;    // one int8 activation plane
   MatMulFn matmul_f16;
   MatMulFn matmul_f32;
-  QuantizeRowFn quantize_q8;      // -> row of ActivationBlockQ8
-  QuantizeRowFn quantize_q8_sum;  // -> row of ActivationBlockQ8Sum
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
+  void (*dot_rows_f32)(const float* q, const float* rows, int64_t stride, int64_t count,
+                       int64_t n, float* out);
+  void (*axpy_rows_f32)(const float* a, const float* rows, int64_t stride, int64_t count,
+                        float* y, int64_t n);
   void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
   void (*softmax)(float* x, int64_t n);
   void (*swiglu)(float* gate, const float* up, int64_t n);
 };
+
+inline const QuantKernels& QuantFor(const KernelTable& table, ActivationPrecision precision) {
+  return precision == ActivationPrecision::k8Bit ? table.eight_bit : table.sixteen_bit;
+}
 
 // Each implementation fills in its share of a table.
 void FillPortableMatMul(KernelTable& table);

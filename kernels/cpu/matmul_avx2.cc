@@ -40,6 +40,36 @@ __m256 DotBytes(__m256i u, __m256i s, __m256i s_lo) {
   return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_slli_epi32(hi, 8), lo));
 }
 
+// Sum of u[k] * s[k] over each group of 4 bytes, as float (one activation plane).
+__m256 DotBytes(__m256i u, __m256i s) {
+  return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+}
+
+// An activation block's int8 plane(s); q_lo is unused (zero) for one-plane blocks.
+struct Planes {
+  __m256i q;
+  __m256i q_lo;
+};
+
+template <class Activation>
+Planes LoadPlanes(const Activation* a) {
+  if constexpr (kTwoPlanes<Activation>) {
+    return {LoadBytes(a->qs), LoadBytes(a->qs_lo)};
+  } else {
+    return {LoadBytes(a->qs), _mm256_setzero_si256()};
+  }
+}
+
+// u times the activation planes (s's signs applied by `sign` for Q8_0: sign_epi8(x, w)).
+template <class Activation>
+__m256 DotActivation(__m256i u, const Planes& x) {
+  if constexpr (kTwoPlanes<Activation>) {
+    return DotBytes(u, x.q, x.q_lo);
+  } else {
+    return DotBytes(u, x.q);
+  }
+}
+
 // The fp16 at p in every lane.
 __m256 BroadcastFp16(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(p)));
@@ -56,45 +86,49 @@ __m256 BroadcastFp16(const uint16_t* p) {
 // at once, [d m d m ...] * [dx s dx s ...], and the m * s lanes of all the rows of a
 // tile are gathered into one vector per token by blends (row i in lane 2i + 1), which is
 // cheaper than a second FMA per block and row.
+template <bool kSixteenBit>
 struct NibblePolicy {
   static constexpr int64_t kStep = 1;
   static constexpr int kDecodeRows = 4;
   static constexpr int kPrefillRows = 1;
   static constexpr int kPrefillTokens = 4;
   static constexpr bool kHasOffset = true;
-  using Activation = ActivationBlockQ8Sum;
+  using Activation = typename ActivationFor<BlockQ4_1, kSixteenBit>::type;
   struct Decoded {
     __m256i q;
     __m256 dm;  // [d m d m ...]
   };
   struct Token {
-    __m256i q;
-    __m256i q_lo;
+    Planes planes;
     __m256 ds;  // [dx s dx s ...]
   };
   static Token Load(const Activation* a) {
     const __m128i ds = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&a->d));
-    return {LoadBytes(a->qs), LoadBytes(a->qs_lo),
-            _mm256_castsi256_ps(_mm256_broadcastq_epi64(ds))};
+    return {LoadPlanes(a), _mm256_castsi256_ps(_mm256_broadcastq_epi64(ds))};
   }
   // acc += d dx sum(q qx); returns [d dx, m s, ...], whose odd lanes hold the offset term.
   static __m256 Accumulate(const Decoded& w, const Token& x, __m256& acc) {
     const __m256 scales = _mm256_mul_ps(w.dm, x.ds);
-    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(scales), DotBytes(w.q, x.q, x.q_lo), acc);
+    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(scales), DotActivation<Activation>(w.q, x.planes),
+                          acc);
     return scales;
   }
 };
 
-struct Q4_0Policy : NibblePolicy {
+template <bool kSixteenBit>
+struct Q4_0Policy : NibblePolicy<kSixteenBit> {
   using Weight = BlockQ4_0;
+  using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
   static Decoded Decode(const BlockQ4_0* b) {
     const __m256 offset = _mm256_setr_ps(1, -8, 1, -8, 1, -8, 1, -8);
     return {UnpackNibbles(b->qs), _mm256_mul_ps(BroadcastFp16(&b->d), offset)};
   }
 };
 
-struct Q4_1Policy : NibblePolicy {
+template <bool kSixteenBit>
+struct Q4_1Policy : NibblePolicy<kSixteenBit> {
   using Weight = BlockQ4_1;
+  using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
   static Decoded Decode(const BlockQ4_1* b) {
     // d and m are adjacent: one 32-bit broadcast and one conversion give [d m d m ...].
     const __m128i dm = _mm_broadcastd_epi32(_mm_loadu_si32(&b->d));
@@ -102,6 +136,7 @@ struct Q4_1Policy : NibblePolicy {
   }
 };
 
+template <bool kSixteenBit>
 struct Q8_0Policy {
   static constexpr int64_t kStep = 1;
   static constexpr int kDecodeRows = 4;
@@ -109,7 +144,7 @@ struct Q8_0Policy {
   static constexpr int kPrefillTokens = 4;
   static constexpr bool kHasOffset = false;
   using Weight = BlockQ8_0;
-  using Activation = ActivationBlockQ8;
+  using Activation = typename ActivationFor<BlockQ8_0, kSixteenBit>::type;
   // maddubs needs one unsigned operand: |w| times x with w's sign moved onto x.
   struct Decoded {
     __m256i abs_q;
@@ -117,8 +152,7 @@ struct Q8_0Policy {
     __m256 d;
   };
   struct Token {
-    __m256i q;
-    __m256i q_lo;
+    Planes planes;
     __m256 d;
   };
   static Decoded Decode(const BlockQ8_0* b) {
@@ -126,11 +160,14 @@ struct Q8_0Policy {
     return {_mm256_abs_epi8(q), q, BroadcastFp16(&b->d)};
   }
   static Token Load(const Activation* a) {
-    return {LoadBytes(a->qs), LoadBytes(a->qs_lo), _mm256_broadcast_ss(&a->d)};
+    return {LoadPlanes(a), _mm256_broadcast_ss(&a->d)};
   }
   static void Accumulate(const Decoded& w, const Token& x, __m256& acc) {
     const __m256 scale = _mm256_mul_ps(w.d, x.d);
-    const __m256 dot = DotBytes(w.abs_q, _mm256_sign_epi8(x.q, w.q), _mm256_sign_epi8(x.q_lo, w.q));
+    const Planes signed_x = {_mm256_sign_epi8(x.planes.q, w.q),
+                             kTwoPlanes<Activation> ? _mm256_sign_epi8(x.planes.q_lo, w.q)
+                                                    : x.planes.q_lo};
+    const __m256 dot = DotActivation<Activation>(w.abs_q, signed_x);
     acc = _mm256_fmadd_ps(scale, dot, acc);
   }
 };
@@ -270,8 +307,6 @@ void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end, con
   }
 }
 
-// Bit-identical to the portable QuantizeRow: 127 / amax, round half to even, the residual
-// scaled by 256.
 // Four vectors of 8 int32 in [-127, 127] -> 32 int8 in element order.
 __m256i PackBytes(const __m256i q[4]) {
   // The packs interleave the 128-bit lanes; the permutation restores element order.
@@ -280,6 +315,8 @@ __m256i PackBytes(const __m256i q[4]) {
   return _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
+// Bit-identical to the portable QuantizeRow: 127 / amax, round half to even, for two
+// planes the residual scaled by 256.
 template <class Activation>
 void QuantizeRow(const float* x, int64_t cols, void* out) {
   auto* blocks = static_cast<Activation*>(out);
@@ -300,34 +337,44 @@ void QuantizeRow(const float* x, int64_t cols, void* out) {
     for (int i = 0; i < 4; ++i) {
       const __m256 scaled = _mm256_mul_ps(v[i], inv_scale);
       const __m256 rounded = _mm256_round_ps(scaled, kRound);
-      const __m256 residual =
-          _mm256_round_ps(_mm256_mul_ps(_mm256_sub_ps(scaled, rounded), _mm256_set1_ps(256.0f)),
-                          kRound);
       q[i] = _mm256_cvtps_epi32(rounded);
-      q_lo[i] = _mm256_cvtps_epi32(
-          _mm256_min_ps(_mm256_max_ps(residual, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f)));
-      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_slli_epi32(q[i], 8), q_lo[i]));
+      if constexpr (kTwoPlanes<Activation>) {
+        const __m256 residual = _mm256_round_ps(
+            _mm256_mul_ps(_mm256_sub_ps(scaled, rounded), _mm256_set1_ps(256.0f)), kRound);
+        q_lo[i] = _mm256_cvtps_epi32(_mm256_min_ps(
+            _mm256_max_ps(residual, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f)));
+        sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_slli_epi32(q[i], 8), q_lo[i]));
+      } else {
+        sum = _mm256_add_epi32(sum, q[i]);
+      }
     }
     Activation& a = blocks[b];
-    a.d = amax / 127.0f / 256.0f;
+    a.d = kTwoPlanes<Activation> ? amax / 127.0f / 256.0f : amax / 127.0f;
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs), PackBytes(q));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs_lo), PackBytes(q_lo));
-    if constexpr (std::is_same_v<Activation, ActivationBlockQ8Sum>) {
+    if constexpr (kTwoPlanes<Activation>) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs_lo), PackBytes(q_lo));
+    }
+    if constexpr (kHasSum<Activation>) {
       a.s = a.d * static_cast<float>(avx2::HorizontalSum(sum));
     }
   }
 }
 
+template <bool kSixteenBit>
+QuantKernels MakeQuantKernels() {
+  return {MatMul<Q4_0Policy<kSixteenBit>>, MatMul<Q4_1Policy<kSixteenBit>>,
+          MatMul<Q8_0Policy<kSixteenBit>>,
+          QuantizeRow<typename ActivationFor<BlockQ8_0, kSixteenBit>::type>,
+          QuantizeRow<typename ActivationFor<BlockQ4_0, kSixteenBit>::type>};
+}
+
 }  // namespace
 
 void FillAvx2MatMul(KernelTable& table) {
-  table.matmul_q4_0 = MatMul<Q4_0Policy>;
-  table.matmul_q4_1 = MatMul<Q4_1Policy>;
-  table.matmul_q8_0 = MatMul<Q8_0Policy>;
+  table.sixteen_bit = MakeQuantKernels<true>();
+  table.eight_bit = MakeQuantKernels<false>();
   table.matmul_f16 = MatMul<FloatPolicy<uint16_t>>;
   table.matmul_f32 = MatMul<FloatPolicy<float>>;
-  table.quantize_q8 = QuantizeRow<ActivationBlockQ8>;
-  table.quantize_q8_sum = QuantizeRow<ActivationBlockQ8Sum>;
 }
 
 }  // namespace hearth::cpu

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <type_traits>
 
 #include "kernels/cpu/activation_blocks.h"
 #include "kernels/cpu/dispatch.h"
@@ -53,11 +52,21 @@ struct WeightDecoder<BlockQ8_0> {
   }
 };
 
-template <class Block>
+// Element j of a prepared block in units of its scale d.
+template <class Activation>
+int32_t ActivationQuant(const Activation& a, int j) {
+  if constexpr (kTwoPlanes<Activation>) {
+    return 256 * a.qs[j] + a.qs_lo[j];
+  } else {
+    return a.qs[j];
+  }
+}
+
+template <class Block, bool kSixteenBit>
 void MatMulQuant(const void* w, int64_t cols, int64_t row_begin, int64_t row_end,
                  const void* x, int64_t n_tokens, float* y, int64_t y_stride) {
   using Decoder = WeightDecoder<Block>;
-  using Activation = typename ActivationFor<Block>::type;
+  using Activation = typename ActivationFor<Block, kSixteenBit>::type;
   const int64_t n_blocks = cols / kQuantBlock;
   const auto* weights = static_cast<const Block*>(w);
   const auto* acts = static_cast<const Activation*>(x);
@@ -73,7 +82,7 @@ void MatMulQuant(const void* w, int64_t cols, int64_t row_begin, int64_t row_end
         for (int64_t t = 0; t < tile; ++t) {
           const Activation& a = acts[(t0 + t) * n_blocks + b];
           int32_t sum = 0;
-          for (int j = 0; j < kQuantBlock; ++j) sum += q[j] * (256 * a.qs[j] + a.qs_lo[j]);
+          for (int j = 0; j < kQuantBlock; ++j) sum += q[j] * ActivationQuant(a, j);
           acc[t] += d * a.d * static_cast<float>(sum);
           if constexpr (Decoder::kHasMin) acc[t] += m * a.s;
         }
@@ -106,8 +115,8 @@ void MatMulFloat(const void* w, int64_t cols, int64_t row_begin, int64_t row_end
   }
 }
 
-// Same arithmetic as the AVX2 version (127 / amax, round half to even, the residual
-// scaled by 256), so both produce bit-identical prepared rows.
+// Same arithmetic as the AVX2 version (127 / amax, round half to even, for two planes the
+// residual scaled by 256), so both produce bit-identical prepared rows.
 template <class Activation>
 void QuantizeRow(const float* x, int64_t cols, void* out) {
   auto* blocks = static_cast<Activation*>(out);
@@ -117,31 +126,37 @@ void QuantizeRow(const float* x, int64_t cols, void* out) {
     for (int j = 0; j < kQuantBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
     const float inv_scale = amax != 0.0f ? 127.0f / amax : 0.0f;
     Activation& a = blocks[b];
-    a.d = amax / 127.0f / 256.0f;
+    a.d = kTwoPlanes<Activation> ? amax / 127.0f / 256.0f : amax / 127.0f;
     int32_t sum = 0;
     for (int j = 0; j < kQuantBlock; ++j) {
       const float scaled = xb[j] * inv_scale;
       const float q = std::nearbyint(scaled);
       a.qs[j] = static_cast<int8_t>(q);
-      a.qs_lo[j] = static_cast<int8_t>(std::clamp(std::nearbyint((scaled - q) * 256.0f), -127.0f, 127.0f));
-      sum += 256 * a.qs[j] + a.qs_lo[j];
+      if constexpr (kTwoPlanes<Activation>) {
+        a.qs_lo[j] = static_cast<int8_t>(
+            std::clamp(std::nearbyint((scaled - q) * 256.0f), -127.0f, 127.0f));
+      }
+      sum += ActivationQuant(a, j);
     }
-    if constexpr (std::is_same_v<Activation, ActivationBlockQ8Sum>) {
-      a.s = a.d * static_cast<float>(sum);
-    }
+    if constexpr (kHasSum<Activation>) a.s = a.d * static_cast<float>(sum);
   }
+}
+
+template <bool kSixteenBit>
+QuantKernels MakeQuantKernels() {
+  return {MatMulQuant<BlockQ4_0, kSixteenBit>, MatMulQuant<BlockQ4_1, kSixteenBit>,
+          MatMulQuant<BlockQ8_0, kSixteenBit>,
+          QuantizeRow<typename ActivationFor<BlockQ8_0, kSixteenBit>::type>,
+          QuantizeRow<typename ActivationFor<BlockQ4_0, kSixteenBit>::type>};
 }
 
 }  // namespace
 
 void FillPortableMatMul(KernelTable& table) {
-  table.matmul_q4_0 = MatMulQuant<BlockQ4_0>;
-  table.matmul_q4_1 = MatMulQuant<BlockQ4_1>;
-  table.matmul_q8_0 = MatMulQuant<BlockQ8_0>;
+  table.sixteen_bit = MakeQuantKernels<true>();
+  table.eight_bit = MakeQuantKernels<false>();
   table.matmul_f16 = MatMulFloat<uint16_t>;
   table.matmul_f32 = MatMulFloat<float>;
-  table.quantize_q8 = QuantizeRow<ActivationBlockQ8>;
-  table.quantize_q8_sum = QuantizeRow<ActivationBlockQ8Sum>;
 }
 
 }  // namespace hearth::cpu

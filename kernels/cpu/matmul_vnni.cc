@@ -51,24 +51,38 @@ __m256i DotPlanes(__m256i u_hi, __m256i s_hi, __m256i u_lo, __m256i s_lo) {
   return _mm256_dpbusd_epi32(_mm256_slli_epi32(hi, 8), u_lo, s_lo);
 }
 
+// An activation block's int8 plane(s), biased by `bias` (xor); q_lo is unused (zero) for
+// one-plane blocks.
+struct Planes {
+  __m256i q;
+  __m256i q_lo;
+};
+
+template <class Activation>
+Planes LoadPlanes(const Activation* a, __m256i bias) {
+  if constexpr (kTwoPlanes<Activation>) {
+    return {_mm256_xor_si256(LoadBytes(a->qs), bias), _mm256_xor_si256(LoadBytes(a->qs_lo), bias)};
+  } else {
+    return {_mm256_xor_si256(LoadBytes(a->qs), bias), _mm256_setzero_si256()};
+  }
+}
+
 
 // Q4_0 and Q4_1: x = d q + m (Q4_0: m = -8 d), q in 0..15 feeds vpdpbusd unsigned as it
-// is; the offset adds m * s per block, s = dx * sum(256 qx + qx_lo) coming with the
-// activations. Token j's scale d * dx is in lane 2j of the product vector, its offset
-// m * s in lane 2j + 1.
+// is; the offset adds m * s per block, s = dx * sum(qx) (two planes: sum(256 qx + qx_lo))
+// coming with the activations. Token j's scale d * dx is in lane 2j of the product
+// vector, its offset m * s in lane 2j + 1.
+template <bool kSixteenBit>
 struct NibblePolicy {
   static constexpr int kLanesPerToken = 2;
   static constexpr bool kHasOffset = true;
-  using Activation = ActivationBlockQ8Sum;
+  using Activation = typename ActivationFor<BlockQ4_1, kSixteenBit>::type;
   struct Decoded {
     __m256i q;
     __m256 dm;  // [d m d m ...]
   };
-  struct Token {
-    __m256i q;
-    __m256i q_lo;
-  };
-  static Token Load(const Activation* a) { return {LoadBytes(a->qs), LoadBytes(a->qs_lo)}; }
+  using Token = Planes;
+  static Token Load(const Activation* a) { return LoadPlanes(a, _mm256_setzero_si256()); }
   // [dx0 s0 dx1 s1 ...] for tokens a[0], a[stride], ... (T <= 4); unused lanes 0.
   template <int T>
   static __m256 TokenScales(const Activation* a, int64_t stride) {
@@ -83,20 +97,28 @@ struct NibblePolicy {
   }
   // Below 4 * 15 * 127 * 257 < 2^21: converts to float exactly.
   static __m256i Dot(const Decoded& w, const Token& x) {
-    return DotPlanes(w.q, x.q, w.q, x.q_lo);
+    if constexpr (kSixteenBit) {
+      return DotPlanes(w.q, x.q, w.q, x.q_lo);
+    } else {
+      return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.q, x.q);
+    }
   }
 };
 
-struct Q4_0Policy : NibblePolicy {
+template <bool kSixteenBit>
+struct Q4_0Policy : NibblePolicy<kSixteenBit> {
   using Weight = BlockQ4_0;
+  using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
   static Decoded Decode(const BlockQ4_0* b) {
     const __m256 d = _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(&b->d)));
     return {UnpackNibbles(b->qs), _mm256_mul_ps(d, _mm256_setr_ps(1, -8, 1, -8, 1, -8, 1, -8))};
   }
 };
 
-struct Q4_1Policy : NibblePolicy {
+template <bool kSixteenBit>
+struct Q4_1Policy : NibblePolicy<kSixteenBit> {
   using Weight = BlockQ4_1;
+  using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
   static Decoded Decode(const BlockQ4_1* b) {
     // d and m are adjacent: one 32-bit broadcast and one conversion give [d m d m ...].
     return {UnpackNibbles(b->qs), _mm256_cvtph_ps(_mm_broadcastd_epi32(_mm_loadu_si32(&b->d)))};
@@ -105,31 +127,35 @@ struct Q4_1Policy : NibblePolicy {
 
 // Q8_0: both operands are signed, so the activations are biased to unsigned, q + 128,
 // and the bias is taken back exactly in int32: 256 dot(w, q + 128) + dot(w, q_lo + 128)
-// = 256 dot(w, q) + dot(w, q_lo) + 257 * 128 * sum(w), the last term computed once per
-// weight block. Token j's scale d * dx is in lane j.
+// = 256 dot(w, q) + dot(w, q_lo) + 257 * 128 * sum(w) (one plane: dot(w, q + 128) =
+// dot(w, q) + 128 * sum(w)), the last term computed once per weight block. Token j's
+// scale d * dx is in lane j.
+template <bool kSixteenBit>
 struct Q8_0Policy {
   static constexpr int kLanesPerToken = 1;
   static constexpr bool kHasOffset = false;
   using Weight = BlockQ8_0;
-  using Activation = ActivationBlockQ8;
+  using Activation = typename ActivationFor<BlockQ8_0, kSixteenBit>::type;
   struct Decoded {
     __m256i q;
-    __m256i bias;  // 257 * 128 * (sum of each group of 4 weights)
-    __m256 dm;     // [d d d ...]
+    // Two planes: 257 * 128 * (sum of each group of 4 weights); one plane: minus
+    // 128 * that sum, the start of the accumulation.
+    __m256i bias;
+    __m256 dm;  // [d d d ...]
   };
-  struct Token {
-    __m256i q;     // q + 128
-    __m256i q_lo;  // q_lo + 128
-  };
+  using Token = Planes;  // q + 128 (and q_lo + 128)
   static Decoded Decode(const BlockQ8_0* b) {
     const __m256i q = LoadBytes(b->qs);
+    const __m256 d = _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(&b->d)));
     const __m256i sum128 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128), q);
-    return {q, _mm256_add_epi32(_mm256_slli_epi32(sum128, 8), sum128),
-            _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(&b->d)))};
+    if constexpr (kSixteenBit) {
+      return {q, _mm256_add_epi32(_mm256_slli_epi32(sum128, 8), sum128), d};
+    } else {
+      return {q, _mm256_sub_epi32(_mm256_setzero_si256(), sum128), d};
+    }
   }
   static Token Load(const Activation* a) {
-    const __m256i bias = _mm256_set1_epi8(-128);  // xor with 0x80 adds 128 to a signed byte
-    return {_mm256_xor_si256(LoadBytes(a->qs), bias), _mm256_xor_si256(LoadBytes(a->qs_lo), bias)};
+    return LoadPlanes(a, _mm256_set1_epi8(-128));  // xor with 0x80 adds 128 to a signed byte
   }
   // [dx0 dx1 ...] for tokens a[0], a[stride], ... (T <= 4); unused lanes 0.
   template <int T>
@@ -140,7 +166,11 @@ struct Q8_0Policy {
   }
   // Once the bias is taken back, at most 4 * 127 * 128 * 257 < 2^24: exact in float.
   static __m256i Dot(const Decoded& w, const Token& x) {
-    return _mm256_sub_epi32(DotPlanes(x.q, w.q, x.q_lo, w.q), w.bias);
+    if constexpr (kSixteenBit) {
+      return _mm256_sub_epi32(DotPlanes(x.q, w.q, x.q_lo, w.q), w.bias);
+    } else {
+      return _mm256_dpbusd_epi32(w.bias, x.q, w.q);
+    }
   }
 };
 
@@ -227,12 +257,19 @@ void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end, con
   for (; r < row_end; ++r) RowGroup<P, 1>(weights + r * len, acts, len, n_tokens, y + r, y_stride);
 }
 
+// The products of one precision; the activation preparation stays the AVX2 table's.
+template <bool kSixteenBit>
+void SetQuantProducts(QuantKernels& quant) {
+  quant.matmul_q4_0 = MatMul<Q4_0Policy<kSixteenBit>>;
+  quant.matmul_q4_1 = MatMul<Q4_1Policy<kSixteenBit>>;
+  quant.matmul_q8_0 = MatMul<Q8_0Policy<kSixteenBit>>;
+}
+
 }  // namespace
 
 void FillAvx512VnniMatMul(KernelTable& table) {
-  table.matmul_q4_0 = MatMul<Q4_0Policy>;
-  table.matmul_q4_1 = MatMul<Q4_1Policy>;
-  table.matmul_q8_0 = MatMul<Q8_0Policy>;
+  SetQuantProducts<true>(table.sixteen_bit);
+  SetQuantProducts<false>(table.eight_bit);
 }
 
 }  // namespace hearth::cpu

@@ -45,4 +45,14 @@ void AxpyF32(float a, const float* x, float* y, int64_t n) {
   ActiveKernels().axpy_f32(a, x, y, n);
 }
 
+void DotRowsF32(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
+                float* out) {
+  ActiveKernels().dot_rows_f32(q, rows, stride, count, n, out);
+}
+
+void AxpyRowsF32(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+                 int64_t n) {
+  ActiveKernels().axpy_rows_f32(a, rows, stride, count, y, n);
+}
+
 }  // namespace hearth::cpu

@@ -28,6 +28,16 @@ float DotF32(const float* a, const float* b, int64_t n);
 // y (n,) += a * x (n,)
 void AxpyF32(float a, const float* x, float* y, int64_t n);
 
+// out[p] = DotF32(q, rows + p * stride, n) for p < count, bit for bit: one call per run of
+// rows (an attention block's keys) instead of one per row.
+void DotRowsF32(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
+                float* out);
+
+// AxpyF32(a[p], rows + p * stride, y, n) for p = 0, 1, ..., count - 1 in that order, bit
+// for bit, with y kept in registers across the rows (an attention block's values).
+void AxpyRowsF32(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+                 int64_t n);
+
 }  // namespace hearth::cpu
 
 #endif  // HEARTH_KERNELS_CPU_OPS_H_

@@ -43,6 +43,36 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+void DotRows(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
+             float* out) {
+  for (int64_t p = 0; p < count; ++p) out[p] = Dot(q, rows + p * stride, n);
+}
+
+// y[i, i + 8 * kVectors) through all rows in registers, each lane as Axpy's vector body.
+template <int kVectors>
+void AxpyRowsSpan(const float* a, const float* rows, int64_t stride, int64_t count, float* y) {
+  __m256 acc[kVectors];
+  for (int u = 0; u < kVectors; ++u) acc[u] = _mm256_loadu_ps(y + 8 * u);
+  for (int64_t p = 0; p < count; ++p) {
+    const __m256 av = _mm256_set1_ps(a[p]);
+    const float* x = rows + p * stride;
+    for (int u = 0; u < kVectors; ++u) {
+      acc[u] = _mm256_fmadd_ps(av, _mm256_loadu_ps(x + 8 * u), acc[u]);
+    }
+  }
+  for (int u = 0; u < kVectors; ++u) _mm256_storeu_ps(y + 8 * u, acc[u]);
+}
+
+void AxpyRows(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+              int64_t n) {
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) AxpyRowsSpan<8>(a, rows + i, stride, count, y + i);
+  for (; i + 8 <= n; i += 8) AxpyRowsSpan<1>(a, rows + i, stride, count, y + i);
+  for (; i < n; ++i) {
+    for (int64_t p = 0; p < count; ++p) y[i] += a[p] * rows[p * stride + i];
+  }
+}
+
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
   __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
   int64_t i = 0;
@@ -108,6 +138,8 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 void FillAvx2Ops(KernelTable& table) {
   table.dot_f32 = Dot;
   table.axpy_f32 = Axpy;
+  table.dot_rows_f32 = DotRows;
+  table.axpy_rows_f32 = AxpyRows;
   table.rms_norm = RmsNorm;
   table.softmax = Softmax;
   table.swiglu = SwiGlu;

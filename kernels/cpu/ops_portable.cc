@@ -18,6 +18,16 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void DotRows(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
+             float* out) {
+  for (int64_t p = 0; p < count; ++p) out[p] = Dot(q, rows + p * stride, n);
+}
+
+void AxpyRows(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+              int64_t n) {
+  for (int64_t p = 0; p < count; ++p) Axpy(a[p], rows + p * stride, y, n);
+}
+
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
   double sum_sq = 0.0;
   for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
@@ -47,6 +57,8 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 void FillPortableOps(KernelTable& table) {
   table.dot_f32 = Dot;
   table.axpy_f32 = Axpy;
+  table.dot_rows_f32 = DotRows;
+  table.axpy_rows_f32 = AxpyRows;
   table.rms_norm = RmsNorm;
   table.softmax = Softmax;
   table.swiglu = SwiGlu;

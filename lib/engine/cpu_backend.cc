@@ -11,12 +11,16 @@ namespace {
 
 class CpuBackend final : public ForwardBackend {
  public:
-  CpuBackend(const LlamaModel& model, KvCacheShape kv, ThreadPool* pool)
-      : model_(model), cache_(model.config(), kv.blocks, kv.block_tokens), pool_(*pool) {}
+  CpuBackend(const LlamaModel& model, KvCacheShape kv, ThreadPool* pool,
+             cpu::ActivationPrecision precision)
+      : model_(model),
+        cache_(model.config(), kv.blocks, kv.block_tokens),
+        pool_(*pool),
+        precision_(precision) {}
 
   absl::Status Forward(absl::Span<const SequenceChunk> batch,
                        std::vector<float>* logits) override {
-    return model_.Forward(batch, cache_, pool_, logits);
+    return model_.Forward(batch, cache_, pool_, logits, precision_);
   }
 
   std::string_view name() const override { return "cpu"; }
@@ -25,13 +29,15 @@ class CpuBackend final : public ForwardBackend {
   const LlamaModel& model_;
   PagedKvCache cache_;
   ThreadPool& pool_;
+  const cpu::ActivationPrecision precision_;
 };
 
 }  // namespace
 
 std::unique_ptr<ForwardBackend> MakeCpuBackend(const LlamaModel& model, KvCacheShape kv,
-                                               ThreadPool* pool) {
-  return std::make_unique<CpuBackend>(model, kv, pool);
+                                               ThreadPool* pool,
+                                               cpu::ActivationPrecision precision) {
+  return std::make_unique<CpuBackend>(model, kv, pool, precision);
 }
 
 }  // namespace hearth

@@ -29,6 +29,12 @@ absl::Status ValidateConfig(const EngineConfig& config) {
     return absl::InvalidArgumentError(
         absl::StrFormat("device must be >= 0 (got %d)", config.device));
   }
+  if (config.activation_precision != ActivationPrecision::k16Bit &&
+      config.activation_precision != ActivationPrecision::k8Bit) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("activation_precision %d is neither 16-bit nor 8-bit",
+                        static_cast<int>(config.activation_precision)));
+  }
   if (config.threads < 0 || config.threads > 1024) {
     return out_of_range("threads", config.threads, 0, 1024);
   }
@@ -59,11 +65,14 @@ absl::Status ValidateConfig(const EngineConfig& config) {
 absl::StatusOr<std::unique_ptr<ForwardBackend>> MakeBackend(const EngineConfig& config,
                                                             const LlamaModel& model,
                                                             KvCacheShape kv, ThreadPool* pool) {
-  if (config.backend == Backend::kCpu) return MakeCpuBackend(model, kv, pool);
+  const cpu::ActivationPrecision precision =
+      config.activation_precision == ActivationPrecision::k8Bit ? cpu::ActivationPrecision::k8Bit
+                                                                : cpu::ActivationPrecision::k16Bit;
+  if (config.backend == Backend::kCpu) return MakeCpuBackend(model, kv, pool, precision);
   absl::StatusOr<std::unique_ptr<ForwardBackend>> cuda = MakeCudaBackend(model, kv, config.device);
   if (config.backend == Backend::kAuto && !cuda.ok() &&
       (absl::IsUnimplemented(cuda.status()) || absl::IsFailedPrecondition(cuda.status()))) {
-    return MakeCpuBackend(model, kv, pool);
+    return MakeCpuBackend(model, kv, pool, precision);
   }
   return cuda;
 }
@@ -166,6 +175,22 @@ absl::StatusOr<Backend> ParseBackend(std::string_view name) {
   }
   return absl::InvalidArgumentError(
       absl::StrFormat("unknown backend '%s' (cpu, cuda or auto)", name));
+}
+
+std::string_view ActivationPrecisionName(ActivationPrecision precision) {
+  switch (precision) {
+    case ActivationPrecision::k16Bit: return "16";
+    case ActivationPrecision::k8Bit: return "8";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ActivationPrecision> ParseActivationPrecision(std::string_view bits) {
+  for (ActivationPrecision p : {ActivationPrecision::k16Bit, ActivationPrecision::k8Bit}) {
+    if (bits == ActivationPrecisionName(p)) return p;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unknown activation precision '%s' (16 or 8 bits)", bits));
 }
 
 std::string_view FinishReasonName(FinishReason reason) {

@@ -40,9 +40,10 @@ struct KvCacheShape {
 };
 
 // The CPU: LlamaModel::Forward over a host PagedKvCache, on `pool` (which must outlive the
-// backend). `model` must outlive it too.
-std::unique_ptr<ForwardBackend> MakeCpuBackend(const LlamaModel& model, KvCacheShape kv,
-                                               ThreadPool* pool);
+// backend), its activations quantised to `precision`. `model` must outlive it too.
+std::unique_ptr<ForwardBackend> MakeCpuBackend(
+    const LlamaModel& model, KvCacheShape kv, ThreadPool* pool,
+    cpu::ActivationPrecision precision = cpu::ActivationPrecision::k16Bit);
 
 // An NVIDIA GPU (`device`, a CUDA ordinal): uploads the weights once, allocates the KV
 // cache on the device, runs the forward pass with the kernels of kernels/cuda. `model`

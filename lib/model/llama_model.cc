@@ -58,16 +58,19 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
       const int64_t kv_offset = (h / group) * hd;
       const int64_t len = slot.pos + 1;
       const float* qh = q + t * c.q_dim() + h * hd;
-      for (int64_t p = 0; p < len; ++p) {
-        const float* key = cache.Key(layer, slot.block_table[p / bt], p % bt);
-        scores[p] = cpu::DotF32(qh, key + kv_offset, hd) * scale;
+      // One kernel call per block of positions, whose rows lie kv_dim apart; the results
+      // are those of one call per position, so a block size changes no bits.
+      for (int64_t p = 0; p < len; p += bt) {
+        const float* keys = cache.Key(layer, slot.block_table[p / bt], 0) + kv_offset;
+        cpu::DotRowsF32(qh, keys, c.kv_dim(), std::min(bt, len - p), hd, &scores[p]);
       }
+      for (int64_t p = 0; p < len; ++p) scores[p] *= scale;
       cpu::SoftmaxInPlace(scores.data(), len);
       float* oh = out + t * c.q_dim() + h * hd;
       std::fill(oh, oh + hd, 0.0f);
-      for (int64_t p = 0; p < len; ++p) {
-        const float* value = cache.Value(layer, slot.block_table[p / bt], p % bt);
-        cpu::AxpyF32(scores[p], value + kv_offset, oh, hd);
+      for (int64_t p = 0; p < len; p += bt) {
+        const float* values = cache.Value(layer, slot.block_table[p / bt], 0) + kv_offset;
+        cpu::AxpyRowsF32(&scores[p], values, c.kv_dim(), std::min(bt, len - p), oh, hd);
       }
     }
   });
@@ -126,7 +129,8 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromFile(std::unique_ptr
 }
 
 absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvCache& cache,
-                                 ThreadPool& pool, std::vector<float>* logits) const {
+                                 ThreadPool& pool, std::vector<float>* logits,
+                                 cpu::ActivationPrecision precision) const {
   const LlamaConfig& c = config_;
   if (absl::Status s = ValidateBatch(c, batch, cache.n_blocks(), cache.block_tokens()); !s.ok()) {
     return s;
@@ -159,7 +163,7 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
       cpu::RmsNorm(&a.x[t * c.dim], w.attn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
     }
     const MatMulOutput qkv[] = {{&w.wq, a.q.data()}, {&w.wk, a.k.data()}, {&w.wv, a.v.data()}};
-    ParallelMatMul(qkv, a.xb.data(), n, a.scratch, pool);
+    ParallelMatMul(qkv, a.xb.data(), n, precision, a.scratch, pool);
     for (t = 0; t < n; ++t) {
       const int64_t pos = slots[t].pos;
       const int64_t block = slots[t].block_table[pos / bt], slot = pos % bt;
@@ -170,20 +174,20 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
     }
     Attention(c, l, cache, slots, a.q.data(), a.attn.data(), pool);
     const MatMulOutput wo[] = {{&w.wo, a.xb.data()}};
-    ParallelMatMul(wo, a.attn.data(), n, a.scratch, pool);
+    ParallelMatMul(wo, a.attn.data(), n, precision, a.scratch, pool);
     for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
 
     for (t = 0; t < n; ++t) {
       cpu::RmsNorm(&a.x[t * c.dim], w.ffn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
     }
     const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
-    ParallelMatMul(gate_up, a.xb.data(), n, a.scratch, pool);
+    ParallelMatMul(gate_up, a.xb.data(), n, precision, a.scratch, pool);
     // Row by row: a vector kernel's tail must fall on the same elements whatever the batch.
     for (t = 0; t < n; ++t) {
       cpu::SwiGluInPlace(&a.gate[t * c.ffn_dim], &a.up[t * c.ffn_dim], c.ffn_dim);
     }
     const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
-    ParallelMatMul(down, a.gate.data(), n, a.scratch, pool);
+    ParallelMatMul(down, a.gate.data(), n, precision, a.scratch, pool);
     for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
   }
   // Only the rows whose logits are wanted go through the (large) output projection.
@@ -195,7 +199,7 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
                  &a.xb[r * c.dim]);
   }
   const MatMulOutput head[] = {{&weights_.output, logits->data()}};
-  ParallelMatMul(head, a.xb.data(), rows, a.scratch, pool);
+  ParallelMatMul(head, a.xb.data(), rows, precision, a.scratch, pool);
   return absl::OkStatus();
 }
 

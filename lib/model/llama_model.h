@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "kernels/cpu/matmul.h"
 #include "lib/gguf/gguf_file.h"
 #include "lib/model/llama_config.h"
 #include "lib/model/llama_weights.h"
@@ -68,9 +69,12 @@ class LlamaModel {
   // their blocks and the requested logits into *logits, (rows, vocab) in batch order.
   // Fails, before computing anything, on empty chunks, out-of-range token ids, or block
   // tables that do not cover the positions. The caller bounds the batch's size: scratch
-  // memory grows with its token count.
+  // memory grows with its token count. `precision`: how activations are quantised for the
+  // quantised weights' products (8-bit: faster batches, ~97 % top-1 agreement instead
+  // of 100 %).
   absl::Status Forward(absl::Span<const SequenceChunk> batch, PagedKvCache& cache,
-                       ThreadPool& pool, std::vector<float>* logits) const;
+                       ThreadPool& pool, std::vector<float>* logits,
+                       cpu::ActivationPrecision precision = cpu::ActivationPrecision::k16Bit) const;
 
  private:
   LlamaModel(std::unique_ptr<GgufFile> file, LlamaConfig config, LlamaWeights weights)

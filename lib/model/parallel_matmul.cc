@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "kernels/cpu/matmul.h"
-
 namespace hearth {
 namespace {
 
@@ -14,26 +12,26 @@ constexpr int64_t kRowGrain = 16;
 }  // namespace
 
 void* MatMulScratch::Prepare(cpu::GgmlType type, const float* x, int64_t n_tokens,
-                             int64_t cols) {
-  const size_t bytes = cpu::ActivationRowBytes(type, cols) * n_tokens;
+                             int64_t cols, cpu::ActivationPrecision precision) {
+  const size_t bytes = cpu::ActivationRowBytes(type, cols, precision) * n_tokens;
   if (buffer_.size() < bytes) buffer_.resize(bytes);
-  cpu::PrepareActivations(type, x, n_tokens, cols, buffer_.data());
+  cpu::PrepareActivations(type, x, n_tokens, cols, buffer_.data(), precision);
   return buffer_.data();
 }
 
 void ParallelMatMul(absl::Span<const MatMulOutput> outputs, const float* x, int64_t n_tokens,
-                    MatMulScratch& scratch, ThreadPool& pool) {
+                    cpu::ActivationPrecision precision, MatMulScratch& scratch, ThreadPool& pool) {
   const WeightMatrix& first = *outputs[0].weight;
   for (const MatMulOutput& o : outputs) {
     if (o.weight->type != first.type) {
       // Mixed quantisation within a group: prepare x once per matrix instead.
       for (const MatMulOutput& single : outputs) {
-        ParallelMatMul(absl::MakeConstSpan(&single, 1), x, n_tokens, scratch, pool);
+        ParallelMatMul(absl::MakeConstSpan(&single, 1), x, n_tokens, precision, scratch, pool);
       }
       return;
     }
   }
-  const void* xq = scratch.Prepare(first.type, x, n_tokens, first.cols);
+  const void* xq = scratch.Prepare(first.type, x, n_tokens, first.cols, precision);
   int64_t total_rows = 0;
   for (const MatMulOutput& o : outputs) total_rows += o.weight->rows;
   // The concatenated row range [0, total_rows) is split across threads; each thread's
@@ -44,7 +42,8 @@ void ParallelMatMul(absl::Span<const MatMulOutput> outputs, const float* x, int6
       const WeightMatrix& w = *o.weight;
       const int64_t lo = std::max(begin, base), hi = std::min(end, base + w.rows);
       if (lo < hi) {
-        cpu::MatMulRows(w.type, w.data, w.cols, lo - base, hi - base, xq, n_tokens, o.y, w.rows);
+        cpu::MatMulRows(w.type, w.data, w.cols, lo - base, hi - base, xq, n_tokens, o.y, w.rows,
+                        precision);
       }
       base += w.rows;
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "kernels/cpu/matmul.h"
 #include "lib/model/llama_weights.h"
 #include "lib/runtime/thread_pool.h"
 
@@ -21,7 +22,8 @@ struct MatMulOutput {
 // Scratch for prepared activations, reused across calls to avoid allocation per step.
 class MatMulScratch {
  public:
-  void* Prepare(cpu::GgmlType type, const float* x, int64_t n_tokens, int64_t cols);
+  void* Prepare(cpu::GgmlType type, const float* x, int64_t n_tokens, int64_t cols,
+                cpu::ActivationPrecision precision);
 
  private:
   std::vector<std::byte> buffer_;
@@ -29,9 +31,9 @@ class MatMulScratch {
 
 // For each output o: o.y (n_tokens, o.weight->rows) = x (n_tokens, cols) @ o.weight^T.
 // All weights must have the same number of columns. x is prepared once when they share
-// a type (the common case), once per matrix otherwise.
+// a type (the common case), once per matrix otherwise, in `precision` for quantised weights.
 void ParallelMatMul(absl::Span<const MatMulOutput> outputs, const float* x, int64_t n_tokens,
-                    MatMulScratch& scratch, ThreadPool& pool);
+                    cpu::ActivationPrecision precision, MatMulScratch& scratch, ThreadPool& pool);
 
 }  // namespace hearth
 

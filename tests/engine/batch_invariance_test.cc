@@ -2,7 +2,8 @@
 // and raw prompts with shared prefixes, greedy and seeded sampling, stop strings,
 // different lengths) give the same tokens run one at a time and submitted all at once —
 // with prefix caching on and off, and with a KV cache so small that requests are
-// preempted and recomputed. On the real SmolLM2-135M model.
+// preempted and recomputed; and in the 8-bit activation mode. On the real SmolLM2-135M
+// model.
 #include <string>
 #include <vector>
 
@@ -50,12 +51,15 @@ std::vector<GenerateRequest> MixedRequests() {
   return requests;
 }
 
-std::unique_ptr<Engine> MustCreate(bool prefix_caching, int64_t kv_cache_bytes = 0) {
+std::unique_ptr<Engine> MustCreate(
+    bool prefix_caching, int64_t kv_cache_bytes = 0,
+    ActivationPrecision precision = ActivationPrecision::k16Bit) {
   EngineConfig config;
   config.model_path = kSmolLm2;
   config.threads = 2;
   config.prefix_caching = prefix_caching;
   config.kv_cache_bytes = kv_cache_bytes;
+  config.activation_precision = precision;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(config);
   EXPECT_TRUE(engine.ok()) << engine.status() << " (run scripts/setup.sh to extract the model)";
   return engine.ok() ? *std::move(engine) : nullptr;
@@ -89,12 +93,13 @@ class BatchInvarianceTest : public ::testing::Test {
     }
   }
 
-  void ExpectSameAsAlone(const std::vector<GenerateResult>& batched) {
-    ASSERT_EQ(alone_->size(), batched.size());
+  static void ExpectSameAsAlone(const std::vector<GenerateResult>& batched,
+                                const std::vector<GenerateResult>& alone = *alone_) {
+    ASSERT_EQ(alone.size(), batched.size());
     for (size_t i = 0; i < batched.size(); ++i) {
-      EXPECT_EQ(batched[i].tokens, (*alone_)[i].tokens) << "request " << i;
-      EXPECT_EQ(batched[i].text, (*alone_)[i].text) << "request " << i;
-      EXPECT_EQ(batched[i].finish_reason, (*alone_)[i].finish_reason) << "request " << i;
+      EXPECT_EQ(batched[i].tokens, alone[i].tokens) << "request " << i;
+      EXPECT_EQ(batched[i].text, alone[i].text) << "request " << i;
+      EXPECT_EQ(batched[i].finish_reason, alone[i].finish_reason) << "request " << i;
     }
   }
 
@@ -126,6 +131,18 @@ TEST_F(BatchInvarianceTest, SameTokensWhenPreemptedAndRecomputed) {
   EXPECT_GT(m.preemptions, 0u);
   EXPECT_EQ(m.kv_blocks_used, 0);
   EXPECT_EQ(m.requests_finished, 64u);
+}
+
+TEST_F(BatchInvarianceTest, SameTokensInABatchOf64WithEightBitActivations) {
+  auto engine = MustCreate(/*prefix_caching=*/true, 0, ActivationPrecision::k8Bit);
+  ASSERT_NE(engine, nullptr);
+  std::vector<GenerateResult> alone;
+  for (const GenerateRequest& r : MixedRequests()) {
+    absl::StatusOr<GenerateResult> result = engine->Generate(r);
+    ASSERT_TRUE(result.ok()) << result.status();
+    alone.push_back(*std::move(result));
+  }
+  ExpectSameAsAlone(RunAllAtOnce(*engine, MixedRequests()), alone);
 }
 
 }  // namespace

@@ -51,6 +51,9 @@ TEST(EngineTest, RejectsBadConfig) {
   config.threads = 1;
   config.context_length = 1 << 30;
   EXPECT_THAT(Engine::Create(config).status().message(), HasSubstr("context_length"));
+  config.context_length = 0;
+  config.activation_precision = static_cast<ActivationPrecision>(7);
+  EXPECT_THAT(Engine::Create(config).status().message(), HasSubstr("activation_precision"));
 }
 
 TEST(EngineTest, CpuBackendByDefault) {
@@ -88,6 +91,15 @@ TEST(EngineTest, BackendNamesRoundTrip) {
     EXPECT_EQ(ParseBackend(BackendName(b)).value(), b);
   }
   EXPECT_THAT(ParseBackend("tpu").status().message(), HasSubstr("unknown backend 'tpu'"));
+}
+
+TEST(EngineTest, ActivationPrecisionNamesRoundTrip) {
+  for (ActivationPrecision p : {ActivationPrecision::k16Bit, ActivationPrecision::k8Bit}) {
+    EXPECT_EQ(ParseActivationPrecision(ActivationPrecisionName(p)).value(), p);
+  }
+  EXPECT_EQ(ActivationPrecisionName(ActivationPrecision::k8Bit), "8");
+  EXPECT_THAT(ParseActivationPrecision("4").status().message(),
+              HasSubstr("unknown activation precision '4'"));
 }
 
 TEST(EngineTest, RejectsUnsupportedArchitecture) {

@@ -68,8 +68,9 @@ uint32_t Bits(float f) { return std::bit_cast<uint32_t>(f); }
 
 using Split = std::vector<std::pair<int64_t, int64_t>>;  // [row_begin, row_end) per call
 
-class MatMulInvarianceTest
-    : public ::testing::TestWithParam<std::tuple<const char*, GgmlType>> {
+using Params = std::tuple<const char*, GgmlType, ActivationPrecision>;
+
+class MatMulInvarianceTest : public ::testing::TestWithParam<Params> {
  protected:
   void SetUp() override {
     for (const KernelTable* table : AvailableKernels()) {
@@ -81,6 +82,7 @@ class MatMulInvarianceTest
   }
   void TearDown() override { ForceKernelsForTesting(nullptr); }
   GgmlType type() const { return std::get<1>(GetParam()); }
+  ActivationPrecision precision() const { return std::get<2>(GetParam()); }
 };
 
 TEST_P(MatMulInvarianceTest, BatchedEqualsSingleRowSingleToken) {
@@ -101,16 +103,16 @@ TEST_P(MatMulInvarianceTest, BatchedEqualsSingleRowSingleToken) {
     std::normal_distribution<float> normal;
     std::vector<float> x(kPoolTokens * cols);
     for (float& v : x) v = normal(rng) * (rng() % 41 == 0 ? 20.0f : 1.0f);
-    const size_t row_bytes = ActivationRowBytes(type(), cols);
+    const size_t row_bytes = ActivationRowBytes(type(), cols, precision());
     std::vector<std::byte> prepared(row_bytes * kPoolTokens);
-    PrepareActivations(type(), x.data(), kPoolTokens, cols, prepared.data());
+    PrepareActivations(type(), x.data(), kPoolTokens, cols, prepared.data(), precision());
 
     // The reference: every (row, token) on its own, n_tokens == 1, one row per call.
     std::vector<float> single(kPoolTokens * kRows);
     for (int64_t t = 0; t < kPoolTokens; ++t) {
       for (int64_t r = 0; r < kRows; ++r) {
         MatMulRows(type(), w.data(), cols, r, r + 1, &prepared[t * row_bytes], 1,
-                   &single[t * kRows], kRows);
+                   &single[t * kRows], kRows, precision());
       }
     }
 
@@ -122,7 +124,7 @@ TEST_P(MatMulInvarianceTest, BatchedEqualsSingleRowSingleToken) {
           std::vector<float> y(n_tokens * y_stride, std::bit_cast<float>(kUntouched));
           for (const auto& [begin, end] : splits[s]) {
             MatMulRows(type(), w.data(), cols, begin, end, &prepared[first * row_bytes],
-                       n_tokens, y.data(), y_stride);
+                       n_tokens, y.data(), y_stride, precision());
           }
           std::vector<bool> covered(y_stride, false);
           for (const auto& [begin, end] : splits[s]) {
@@ -143,11 +145,11 @@ TEST_P(MatMulInvarianceTest, BatchedEqualsSingleRowSingleToken) {
   }
 }
 
-std::string ParamName(
-    const ::testing::TestParamInfo<std::tuple<const char*, GgmlType>>& info) {
+std::string ParamName(const ::testing::TestParamInfo<Params>& info) {
   std::string type(TypeName(static_cast<uint32_t>(std::get<1>(info.param))));
   std::erase(type, '_');
-  return std::string(std::get<0>(info.param)) + "_" + type;
+  const bool sixteen_bit = std::get<2>(info.param) == ActivationPrecision::k16Bit;
+  return std::string(std::get<0>(info.param)) + "_" + type + (sixteen_bit ? "_16bit" : "_8bit");
 }
 
 // Every implementation dispatch can choose; the ones this CPU lacks skip.
@@ -155,7 +157,9 @@ INSTANTIATE_TEST_SUITE_P(AllImplementations, MatMulInvarianceTest,
                          ::testing::Combine(::testing::Values("portable", "avx2", "avx512vnni"),
                                             ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1,
                                                               GgmlType::kQ8_0, GgmlType::kF16,
-                                                              GgmlType::kF32)),
+                                                              GgmlType::kF32),
+                                            ::testing::Values(ActivationPrecision::k16Bit,
+                                                              ActivationPrecision::k8Bit)),
                          ParamName);
 
 }  // namespace

@@ -140,6 +140,10 @@ std::vector<float> MakeActivations(int64_t n, int64_t cols, std::mt19937& rng) {
 
 bool IsQuantised(GgmlType type) { return BlockElements(type) == kQuantBlock; }
 
+const char* PrecisionLabel(ActivationPrecision precision) {
+  return precision == ActivationPrecision::k16Bit ? "16Bit" : "8Bit";
+}
+
 // The prepared activations as the values they encode: (n, cols) x_hat and the per-block
 // scale d. For float types x_hat = x and d = 0.
 struct Decoded {
@@ -147,10 +151,11 @@ struct Decoded {
   std::vector<double> scale;
 };
 
-Decoded DecodePrepared(GgmlType type, const std::vector<std::byte>& prepared, int64_t n,
-                       int64_t cols) {
+Decoded DecodePrepared(GgmlType type, ActivationPrecision precision,
+                       const std::vector<std::byte>& prepared, int64_t n, int64_t cols) {
   Decoded out{std::vector<double>(n * cols), std::vector<double>(n * cols / kQuantBlock)};
-  const size_t row_bytes = ActivationRowBytes(type, cols);
+  const size_t row_bytes = ActivationRowBytes(type, cols, precision);
+  const bool two_planes = precision == ActivationPrecision::k16Bit;
   for (int64_t t = 0; t < n; ++t) {
     const std::byte* row = prepared.data() + t * row_bytes;
     if (!IsQuantised(type)) {
@@ -163,23 +168,29 @@ Decoded DecodePrepared(GgmlType type, const std::vector<std::byte>& prepared, in
     }
     const size_t block_bytes = row_bytes / (cols / kQuantBlock);
     for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
-      // Every block ends with its two planes: qs, then qs_lo.
+      // Every block ends with its planes: qs, then (16-bit) qs_lo.
       float d;
-      int8_t qs[kQuantBlock], qs_lo[kQuantBlock];
+      int8_t qs[kQuantBlock], qs_lo[kQuantBlock] = {};
       std::memcpy(&d, row + b * block_bytes, 4);
-      std::memcpy(qs, row + (b + 1) * block_bytes - 2 * kQuantBlock, kQuantBlock);
-      std::memcpy(qs_lo, row + (b + 1) * block_bytes - kQuantBlock, kQuantBlock);
+      if (two_planes) {
+        std::memcpy(qs, row + (b + 1) * block_bytes - 2 * kQuantBlock, kQuantBlock);
+        std::memcpy(qs_lo, row + (b + 1) * block_bytes - kQuantBlock, kQuantBlock);
+      } else {
+        std::memcpy(qs, row + (b + 1) * block_bytes - kQuantBlock, kQuantBlock);
+      }
       out.scale[t * cols / kQuantBlock + b] = d;
       for (int j = 0; j < kQuantBlock; ++j) {
         out.x_hat[t * cols + b * kQuantBlock + j] =
-            static_cast<double>(d) * (256.0 * qs[j] + qs_lo[j]);
+            static_cast<double>(d) * (two_planes ? 256.0 * qs[j] + qs_lo[j] : qs[j]);
       }
     }
   }
   return out;
 }
 
-class MatMulTest : public ::testing::TestWithParam<std::tuple<Impl, GgmlType>> {
+using Params = std::tuple<Impl, GgmlType, ActivationPrecision>;
+
+class MatMulTest : public ::testing::TestWithParam<Params> {
  protected:
   void SetUp() override {
     if (TableFor(impl()) == nullptr) GTEST_SKIP() << "this CPU or build lacks " << ImplName(impl());
@@ -188,11 +199,20 @@ class MatMulTest : public ::testing::TestWithParam<std::tuple<Impl, GgmlType>> {
   void TearDown() override { ForceKernelsForTesting(nullptr); }
   Impl impl() const { return std::get<0>(GetParam()); }
   GgmlType type() const { return std::get<1>(GetParam()); }
+  ActivationPrecision precision() const { return std::get<2>(GetParam()); }
 
   std::vector<std::byte> Prepare(const std::vector<float>& x, int64_t n, int64_t cols) {
-    std::vector<std::byte> out(ActivationRowBytes(type(), cols) * n);
-    PrepareActivations(type(), x.data(), n, cols, out.data());
+    std::vector<std::byte> out(ActivationRowBytes(type(), cols, precision()) * n);
+    PrepareActivations(type(), x.data(), n, cols, out.data(), precision());
     return out;
+  }
+  Decoded Decode(const std::vector<std::byte>& prepared, int64_t n, int64_t cols) {
+    return DecodePrepared(type(), precision(), prepared, n, cols);
+  }
+  void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end,
+              const std::vector<std::byte>& prepared, int64_t n, float* y, int64_t y_stride) {
+    MatMulRows(type(), w, cols, row_begin, row_end, prepared.data(), n, y, y_stride,
+               precision());
   }
 };
 
@@ -205,7 +225,8 @@ TEST_P(MatMulTest, PreparedActivationsAreWithinHalfAStep) {
   for (int64_t cols : {32, 96, 576, 4096}) {
     const std::vector<float> x = MakeActivations(3, cols, rng);
     const std::vector<std::byte> prepared = Prepare(x, 3, cols);
-    const Decoded dec = DecodePrepared(type(), prepared, 3, cols);
+    const Decoded dec = Decode(prepared, 3, cols);
+    const bool two_planes = precision() == ActivationPrecision::k16Bit;
     for (int64_t i = 0; i < 3 * cols; ++i) {
       if (!IsQuantised(type())) {
         ASSERT_EQ(dec.x_hat[i], x[i]);
@@ -216,16 +237,17 @@ TEST_P(MatMulTest, PreparedActivationsAreWithinHalfAStep) {
       for (int j = 0; j < kQuantBlock; ++j) {
         amax = std::max(amax, std::fabs(x[block * kQuantBlock + j]));
       }
-      ASSERT_EQ(dec.scale[block], amax / 127.0f / 256.0f);
-      // The low plane rounds to half a step of d, except where its clamp to 127 of a
-      // residual of 128 adds one more step.
-      ASSERT_LE(std::fabs(dec.x_hat[i] - x[i]), dec.scale[block] * (1.0 + 1e-3)) << i;
+      ASSERT_EQ(dec.scale[block], two_planes ? amax / 127.0f / 256.0f : amax / 127.0f);
+      // One plane rounds to half a step of d. Two: the low plane rounds to half a step,
+      // except where its clamp to 127 of a residual of 128 adds one more step.
+      ASSERT_LE(std::fabs(dec.x_hat[i] - x[i]), dec.scale[block] * (two_planes ? 1.0 + 1e-3 : 0.5 + 1e-3)) << i;
     }
     if (type() == GgmlType::kQ4_0 || type() == GgmlType::kQ4_1) {
       // s = d * sum(q) follows d in every block.
+      const size_t block_bytes = ActivationRowBytes(type(), kQuantBlock, precision());
       for (int64_t b = 0; b < 3 * cols / kQuantBlock; ++b) {
         float s;
-        std::memcpy(&s, prepared.data() + b * sizeof(ActivationBlockQ8Sum) + 4, 4);
+        std::memcpy(&s, prepared.data() + b * block_bytes + 4, 4);
         double sum = 0.0;
         for (int j = 0; j < kQuantBlock; ++j) sum += dec.x_hat[b * kQuantBlock + j];
         ASSERT_NEAR(s, sum, 1e-6 * std::fabs(sum) + 1e-30) << b;
@@ -236,12 +258,13 @@ TEST_P(MatMulTest, PreparedActivationsAreWithinHalfAStep) {
 
 TEST_P(MatMulTest, PreparedActivationsOfZerosAreZero) {
   const std::vector<float> x(64, 0.0f);
-  const Decoded dec = DecodePrepared(type(), Prepare(x, 1, 64), 1, 64);
+  const Decoded dec = Decode(Prepare(x, 1, 64), 1, 64);
   for (double v : dec.x_hat) ASSERT_EQ(v, 0.0);
 }
 
 TEST_P(MatMulTest, MatchesFloat64ReferenceOverShapes) {
-  std::mt19937 rng(static_cast<uint32_t>(type()) * 31 + static_cast<uint32_t>(impl()));
+  std::mt19937 rng(static_cast<uint32_t>(type()) * 31 + static_cast<uint32_t>(impl()) +
+                   static_cast<uint32_t>(precision()) * 7);
   std::vector<int64_t> col_set = {32, 64, 96, 576, 1536, 4096};
   // Float types accept any width; odd ones exercise the vector tails.
   if (!IsQuantised(type())) col_set.insert(col_set.end(), {1, 7, 13, 100});
@@ -251,17 +274,15 @@ TEST_P(MatMulTest, MatchesFloat64ReferenceOverShapes) {
       for (int64_t n : {1, 2, 3, 4, 5, 7, 16}) {
         const std::vector<float> x = MakeActivations(n, cols, rng);
         const std::vector<std::byte> prepared = Prepare(x, n, cols);
-        const Decoded dec = DecodePrepared(type(), prepared, n, cols);
+        const Decoded dec = Decode(prepared, n, cols);
         // Padding past `rows` in each output row must stay untouched.
         const int64_t y_stride = rows + 3;
         constexpr float kSentinel = -12345.0f;
         std::vector<float> y(n * y_stride, kSentinel);
         // A sub-range too, as callers split rows across threads.
         const int64_t row_begin = rows > 2 ? 1 : 0;
-        MatMulRows(type(), w.data.data(), cols, row_begin, rows, prepared.data(), n, y.data(),
-                   y_stride);
-        MatMulRows(type(), w.data.data(), cols, 0, row_begin, prepared.data(), n, y.data(),
-                   y_stride);
+        MatMul(w.data.data(), cols, row_begin, rows, prepared, n, y.data(), y_stride);
+        MatMul(w.data.data(), cols, 0, row_begin, prepared, n, y.data(), y_stride);
         for (int64_t t = 0; t < n; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
             // exact: W . x_hat, the product with the activations as prepared, where only
@@ -361,7 +382,7 @@ TEST_P(MatMulTest, HandComputedBlock) {
   }
   const std::vector<std::byte> prepared = Prepare(x, 1, 32);
   float y = 0.0f;
-  MatMulRows(type(), w.data(), 32, 0, 1, prepared.data(), 1, &y, 1);
+  MatMul(w.data(), 32, 0, 1, prepared, 1, &y, 1);
   EXPECT_EQ(y, expected);
 }
 
@@ -382,48 +403,49 @@ const char* TypeLabel(GgmlType type) {
   return "Unknown";
 }
 
-std::string ParamName(const ::testing::TestParamInfo<MatMulTest::ParamType>& info) {
+std::string ParamName(const ::testing::TestParamInfo<Params>& info) {
   std::string name = ImplName(std::get<0>(info.param));
   name[0] = static_cast<char>(name[0] - 'a' + 'A');
-  return name + TypeLabel(std::get<1>(info.param));
+  return name + TypeLabel(std::get<1>(info.param)) + PrecisionLabel(std::get<2>(info.param));
 }
+
+const auto kAllTypes = ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ8_0,
+                                         GgmlType::kF16, GgmlType::kF32);
+const auto kBothPrecisions =
+    ::testing::Values(ActivationPrecision::k16Bit, ActivationPrecision::k8Bit);
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatMulTest,
                          ::testing::Combine(::testing::Values(Impl::kAvx2, Impl::kAvx512Vnni,
                                                               Impl::kPortable),
-                                            ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1,
-                                                              GgmlType::kQ8_0, GgmlType::kF16,
-                                                              GgmlType::kF32)),
+                                            kAllTypes, kBothPrecisions),
                          ParamName);
 
 // Each vectorised implementation and the portable one side by side on the same inputs:
 // identical prepared rows (same arithmetic), products equal up to float32 summation order.
-class VectorVsPortableTest : public ::testing::TestWithParam<std::tuple<Impl, GgmlType>> {};
+class VectorVsPortableTest : public ::testing::TestWithParam<Params> {};
 
 TEST_P(VectorVsPortableTest, AgreeClosely) {
-  const KernelTable* fast = TableFor(std::get<0>(GetParam()));
-  if (fast == nullptr) {
-    GTEST_SKIP() << "this CPU or build lacks " << ImplName(std::get<0>(GetParam()));
-  }
-  const KernelTable& portable = PortableKernels();
-  const GgmlType type = std::get<1>(GetParam());
+  const auto [impl, type, precision] = GetParam();
+  if (TableFor(impl) == nullptr) GTEST_SKIP() << "this CPU or build lacks " << ImplName(impl);
+  const QuantKernels& fast = QuantFor(*TableFor(impl), precision);
+  const QuantKernels& portable = QuantFor(PortableKernels(), precision);
   std::mt19937 rng(99);
   for (int64_t cols : {32, 160, 576, 1536}) {
     const int64_t rows = 37, n = 9;
     const Weights w = MakeWeights(type, rows, cols, rng);
     const std::vector<float> x = MakeActivations(n, cols, rng);
-    const size_t row_bytes = ActivationRowBytes(type, cols);
+    const size_t row_bytes = ActivationRowBytes(type, cols, precision);
     std::vector<std::byte> xa(row_bytes * n), xp(row_bytes * n);
     for (int64_t t = 0; t < n; ++t) {
       switch (type) {
         case GgmlType::kQ4_0:
         case GgmlType::kQ4_1:
-          fast->quantize_q8_sum(&x[t * cols], cols, &xa[t * row_bytes]);
-          portable.quantize_q8_sum(&x[t * cols], cols, &xp[t * row_bytes]);
+          fast.quantize_sum(&x[t * cols], cols, &xa[t * row_bytes]);
+          portable.quantize_sum(&x[t * cols], cols, &xp[t * row_bytes]);
           break;
         case GgmlType::kQ8_0:
-          fast->quantize_q8(&x[t * cols], cols, &xa[t * row_bytes]);
-          portable.quantize_q8(&x[t * cols], cols, &xp[t * row_bytes]);
+          fast.quantize(&x[t * cols], cols, &xa[t * row_bytes]);
+          portable.quantize(&x[t * cols], cols, &xp[t * row_bytes]);
           break;
         case GgmlType::kF16:
         case GgmlType::kF32:
@@ -433,21 +455,21 @@ TEST_P(VectorVsPortableTest, AgreeClosely) {
       }
     }
     ASSERT_EQ(std::memcmp(xa.data(), xp.data(), xa.size()), 0) << "cols=" << cols;
-    const Decoded dec = DecodePrepared(type, xa, n, cols);
+    const Decoded dec = DecodePrepared(type, precision, xa, n, cols);
     for (int64_t tokens : {int64_t{1}, n}) {
       std::vector<float> ya(tokens * rows), yp(tokens * rows);
-      const auto pick = [type](const KernelTable& k) {
+      const auto pick = [type, precision](const KernelTable& k) {
         switch (type) {
-          case GgmlType::kQ4_0: return k.matmul_q4_0;
-          case GgmlType::kQ4_1: return k.matmul_q4_1;
-          case GgmlType::kQ8_0: return k.matmul_q8_0;
+          case GgmlType::kQ4_0: return QuantFor(k, precision).matmul_q4_0;
+          case GgmlType::kQ4_1: return QuantFor(k, precision).matmul_q4_1;
+          case GgmlType::kQ8_0: return QuantFor(k, precision).matmul_q8_0;
           case GgmlType::kF16: return k.matmul_f16;
           case GgmlType::kF32: return k.matmul_f32;
         }
         return k.matmul_f32;
       };
-      pick(*fast)(w.data.data(), cols, 0, rows, xa.data(), tokens, ya.data(), rows);
-      pick(portable)(w.data.data(), cols, 0, rows, xp.data(), tokens, yp.data(), rows);
+      pick(*TableFor(impl))(w.data.data(), cols, 0, rows, xa.data(), tokens, ya.data(), rows);
+      pick(PortableKernels())(w.data.data(), cols, 0, rows, xp.data(), tokens, yp.data(), rows);
       for (int64_t t = 0; t < tokens; ++t) {
         for (int64_t r = 0; r < rows; ++r) {
           double magnitude = 0.0;
@@ -470,9 +492,7 @@ TEST_P(VectorVsPortableTest, AgreeClosely) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, VectorVsPortableTest,
                          ::testing::Combine(::testing::Values(Impl::kAvx2, Impl::kAvx512Vnni),
-                                            ::testing::Values(GgmlType::kQ4_0, GgmlType::kQ4_1,
-                                                              GgmlType::kQ8_0, GgmlType::kF16,
-                                                              GgmlType::kF32)),
+                                            kAllTypes, kBothPrecisions),
                          ParamName);
 
 }  // namespace

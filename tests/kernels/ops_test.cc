@@ -1,5 +1,6 @@
 #include "kernels/cpu/ops.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -68,6 +69,42 @@ TEST_P(OpsTest, AxpyF32MatchesFloat64) {
       // One product and one sum, each rounded once (or once in total with FMA).
       const double bound = 2 * FLT_EPSILON * (std::fabs(y0[i]) + std::fabs(a * x[i]));
       ASSERT_NEAR(y[i], exact, bound) << n << " " << i;
+    }
+  }
+}
+
+// Attention reads keys and values a block of rows at a time; the row kernels must give
+// exactly the per-row results (so that a block size changes no bits), which the tests
+// above hold to float64.
+TEST_P(OpsTest, DotRowsF32EqualsOneDotPerRow) {
+  std::mt19937 rng(12);
+  for (int64_t n : {1, 7, 64, 72, 130}) {
+    for (int64_t count : {0, 1, 5, 16}) {
+      const int64_t stride = n + 5;
+      const std::vector<float> q = RandomVector(n, rng);
+      const std::vector<float> rows = RandomVector(std::max<int64_t>(count, 1) * stride, rng);
+      std::vector<float> out(count + 1, -1.0f);
+      DotRowsF32(q.data(), rows.data(), stride, count, n, out.data());
+      for (int64_t p = 0; p < count; ++p) {
+        ASSERT_EQ(out[p], DotF32(q.data(), &rows[p * stride], n)) << n << " " << count << " " << p;
+      }
+      ASSERT_EQ(out[count], -1.0f);  // nothing written past count
+    }
+  }
+}
+
+TEST_P(OpsTest, AxpyRowsF32EqualsOneAxpyPerRowInOrder) {
+  std::mt19937 rng(13);
+  for (int64_t n : {1, 7, 64, 72, 130}) {
+    for (int64_t count : {0, 1, 5, 16}) {
+      const int64_t stride = n + 3;
+      const std::vector<float> a = RandomVector(std::max<int64_t>(count, 1), rng);
+      const std::vector<float> rows = RandomVector(std::max<int64_t>(count, 1) * stride, rng);
+      std::vector<float> y = RandomVector(n + 1, rng);
+      std::vector<float> want = y;
+      AxpyRowsF32(a.data(), rows.data(), stride, count, y.data(), n);
+      for (int64_t p = 0; p < count; ++p) AxpyF32(a[p], &rows[p * stride], want.data(), n);
+      for (int64_t i = 0; i <= n; ++i) ASSERT_EQ(y[i], want[i]) << n << " " << count << " " << i;
     }
   }
 }
