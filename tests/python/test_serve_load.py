@@ -105,7 +105,7 @@ def test_load_the_server_holds_fails_nothing(tmp_path):
         print(json.dumps(report))
         assert report["failures"] == 0, failures
         assert set(stats) == {"200"}, stats.keys()
-        assert report["requests"] >= 20, report  # it did run for real
+        assert report["requests"] >= 10, report  # it did run for real
         assert answered == {"200": report["requests"]} and refused == {}, (answered, refused)
     assert server.returncode == 0, server.stderr()
 
