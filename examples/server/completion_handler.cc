@@ -153,7 +153,9 @@ void HandleCompletion(Deployment& deployment, Endpoint endpoint, const httplib::
   const auto arrival = std::chrono::steady_clock::now();
   ServerMetrics& metrics = deployment.metrics();
   metrics.CountArrival();
-  std::string model_label;  // the model the client named, once known
+  // The model the client named, once it names a served one: unknown names stay out of the
+  // label so that clients cannot grow the metric's series without bound.
+  std::string model_label;
   const auto reject = [&](const ApiError& error, std::optional<RejectReason> reason) {
     if (reason) metrics.CountRejection(*reason);
     metrics.CountRequest(model_label, error.http_status);
@@ -168,13 +170,13 @@ void HandleCompletion(Deployment& deployment, Endpoint endpoint, const httplib::
   }
   absl::StatusOr<OpenAiRequest> request = ParseOpenAiRequest(req.body, endpoint);
   if (!request.ok()) return reject(ApiErrorFromStatus(request.status()), std::nullopt);
-  model_label = request->model;
   absl::StatusOr<std::string> model = deployment.ResolveModel(*request);
   if (!model.ok()) {
     ApiError error = ApiErrorFromStatus(model.status());
     error.param = "model";
     return reject(error, std::nullopt);
   }
+  model_label = request->model;
 
   if (const RateDecision rate = deployment.AdmitRate(); !rate.admitted) {
     return reject({.http_status = 429, .type = "rate_limit_error", .code = "rate_limit_exceeded",

@@ -198,9 +198,14 @@ absl::StatusOr<std::unique_ptr<Generation>> Deployment::Start(const std::string&
   }
   absl::StatusOr<hearth::RequestId> id = lease->engine()->Submit(request.generate);
   if (!id.ok()) {
-    // The instance is fine; the request is not (a prompt longer than the context...).
-    circuit.RecordSuccess();
-    return absl::InvalidArgumentError(id.status().message());
+    if (absl::IsInvalidArgument(id.status()) || absl::IsOutOfRange(id.status()) ||
+        absl::IsResourceExhausted(id.status())) {
+      // The instance is fine; the request is not (a prompt longer than the context...).
+      circuit.RecordSuccess();
+      return absl::InvalidArgumentError(id.status().message());
+    }
+    circuit.RecordFailure();
+    return absl::UnavailableError(absl::StrCat("the model '", model, "' refused the request: ", id.status().message()));
   }
   circuit.RecordSuccess();
   return std::make_unique<Generation>(std::move(slot), *std::move(lease), *id, arrival, &metrics_, &circuit);
