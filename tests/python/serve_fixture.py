@@ -42,6 +42,7 @@ class HearthServer:
         self.returncode = None
         self.stdout_lines = []
         self._stderr = tempfile.TemporaryFile(mode="w+")
+        self._stderr_text = ""
         self._lines = queue.Queue()
         self._proc = None
 
@@ -80,6 +81,8 @@ class HearthServer:
         self._lines.put(None)
 
     def stderr(self):
+        if self._stderr.closed:
+            return self._stderr_text
         self._stderr.seek(0)
         return self._stderr.read()
 
@@ -117,6 +120,7 @@ class HearthServer:
 
     def __exit__(self, *exc):
         self.stop()
+        self._stderr_text = self.stderr()  # still there for a failing test's message
         self._stderr.close()
 
 
