@@ -204,3 +204,18 @@ def test_openai_client_raises_typed_errors(client):
         client.chat.completions.create(model="gpt-9", messages=QUESTION)
     with pytest.raises(openai.BadRequestError, match="max_tokens"):
         client.completions.create(model=MODEL, prompt="x", max_tokens=-1)
+
+
+@pytest.mark.parametrize("args,exit_code,message", [
+    (["--model", "missing=/nonexistent/model.gguf"], 1, "missing=/nonexistent/model.gguf"),
+    (["--max-queue", "0"], 2, "--max-queue must be >= 1"),
+    (["--port", "70000"], 2, "--port must be in [0, 65535]"),
+    (["--route", "small"], 2, "expected SMALL,LARGE"),
+    (["--autoscaler", "magic"], 2, "magic"),
+], ids=["missing_model", "zero_queue", "bad_port", "bad_route", "unknown_policy"])
+def test_bad_flags_fail_with_a_clear_message(args, exit_code, message):
+    out = subprocess.run([str(HEARTH), "serve", "--port", "0", *args], capture_output=True,
+                         text=True, timeout=60, cwd=REPO)
+    assert out.returncode == exit_code, out.stderr
+    assert message in out.stderr
+    assert "listening" not in out.stdout
