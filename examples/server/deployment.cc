@@ -248,7 +248,6 @@ Deployment::State Deployment::state() const {
   s.starts = tracker_->starts();
   s.engine_load = tracker_->engine_load();
   for (const auto& [model, circuit] : breakers_) s.circuits[model] = circuit->state();
-  s.cache = optimizer_->cache().stats();
   return s;
 }
 

@@ -106,7 +106,6 @@ class Deployment {
     std::map<std::string, ModelStarts> starts;
     std::map<std::string, EngineLoad> engine_load;
     std::map<std::string, CircuitState> circuits;
-    hearth::ResponseCacheStats cache;
   };
   State state() const;
 

@@ -66,7 +66,6 @@ std::map<std::string, EngineLoad> InstanceTracker::engine_load() const {
     const hearth::EngineMetrics m = engine->metrics();
     EngineLoad& load = out[model];
     load.running += m.running;
-    load.waiting += m.waiting;
     load.kv_blocks_used += m.kv_blocks_used;
   }
   return out;

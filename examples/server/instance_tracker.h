@@ -34,7 +34,6 @@ struct ModelStarts {
 
 struct EngineLoad {
   int64_t running = 0;
-  int64_t waiting = 0;
   int64_t kv_blocks_used = 0;
 };
 
