@@ -87,6 +87,16 @@ absl::StatusOr<hearth::Backend> ToBackend(int32_t backend) {
       absl::StrCat("backend ", backend, " is not a hearth_backend (0 cpu, 1 cuda, 2 auto)"));
 }
 
+absl::StatusOr<hearth::ActivationPrecision> ToActivationPrecision(int32_t bits) {
+  switch (bits) {
+    case 0:
+    case 16: return hearth::ActivationPrecision::k16Bit;
+    case 8: return hearth::ActivationPrecision::k8Bit;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("activation_bits ", bits, " is neither 16 (or 0, the default) nor 8"));
+}
+
 }  // namespace
 
 absl::StatusOr<hearth::EngineConfig> ToEngineConfig(const hearth_engine_params* params) {
@@ -113,6 +123,10 @@ absl::StatusOr<hearth::EngineConfig> ToEngineConfig(const hearth_engine_params* 
   if (!backend.ok()) return backend.status();
   config.backend = *backend;
   config.device = params->device;
+  absl::StatusOr<hearth::ActivationPrecision> precision =
+      ToActivationPrecision(params->activation_bits);
+  if (!precision.ok()) return precision.status();
+  config.activation_precision = *precision;
   return config;
 }
 

@@ -25,6 +25,7 @@ int main(void) {
   FIELD(hearth_engine_params, prefix_caching);
   FIELD(hearth_engine_params, backend);
   FIELD(hearth_engine_params, device);
+  FIELD(hearth_engine_params, activation_bits);
 
   STRUCT(hearth_request);
   FIELD(hearth_request, struct_size);

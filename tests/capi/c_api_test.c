@@ -239,9 +239,28 @@ static void test_backends_and_the_first_params_layout(void) {
   CHECK(strcmp(hearth_engine_backend(NULL), "") == 0);
 }
 
+/* activation_bits: 0 (what _init leaves) and 16 are the default, 8 the faster mode. */
+static void test_activation_bits(void) {
+  hearth_engine_params params;
+  hearth_engine* engine = NULL;
+  hearth_engine_params_init(&params);
+  CHECK(params.activation_bits == 0);
+  params.model_path = HEARTH_SOURCE_DIR "/tests/data/models/stories260K.gguf";
+  params.threads = 1;
+  params.activation_bits = 8;
+  CHECK(hearth_engine_create(&params, &engine) == HEARTH_OK);
+  hearth_engine_destroy(engine);
+  engine = NULL;
+  params.activation_bits = 12;
+  CHECK(hearth_engine_create(&params, &engine) == HEARTH_INVALID_ARGUMENT);
+  CHECK(strstr(hearth_last_error(), "activation_bits 12") != NULL);
+  CHECK(engine == NULL);
+}
+
 int main(void) {
   hearth_engine* engine;
   test_backends_and_the_first_params_layout();
+  test_activation_bits();
   test_versions_and_names();
   test_create_errors();
   engine = tiny_engine();
