@@ -33,6 +33,9 @@ absl::Status RunServer(const ServerConfig& config) {
   server.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   server.set_payload_max_length(static_cast<size_t>(config.max_body_bytes));
   server.set_keep_alive_timeout(kKeepAliveTimeoutS);
+  // Small writes (SSE pieces, short JSON answers) on kept-alive connections otherwise wait
+  // ~40 ms for Nagle and the peer's delayed ACK.
+  server.set_tcp_nodelay(true);
   InstallRoutes(server, **deployment);
 
   int port = config.port;
