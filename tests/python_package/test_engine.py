@@ -125,6 +125,13 @@ def test_backend_choice(tiny_model):
         hearth.Engine(tiny_model, backend="tpu")
 
 
+def test_activation_precision(smollm2_path):
+    eight = hearth.Engine(smollm2_path, threads=2, activations=8)
+    assert eight.generate("The capital of France is", max_tokens=4, temperature=0).tokens
+    with pytest.raises(hearth.InvalidArgumentError, match="unknown activation precision '4'"):
+        hearth.Engine(smollm2_path, activations=4)
+
+
 @pytest.mark.parametrize("options, error", [
     (dict(max_tokens=0), hearth.InvalidArgumentError),
     (dict(temperature=-1.0), hearth.InvalidArgumentError),
