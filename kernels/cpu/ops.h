@@ -28,8 +28,10 @@ float DotF32(const float* a, const float* b, int64_t n);
 // y (n,) += a * x (n,)
 void AxpyF32(float a, const float* x, float* y, int64_t n);
 
-// out[p] = DotF32(q, rows + p * stride, n) for p < count, bit for bit: one call per run of
-// rows (an attention block's keys) instead of one per row.
+// out[p] = dot(q, rows + p * stride) over n elements for p < count: one call per run of
+// rows (an attention block's keys) instead of one per row. Each row's result depends only
+// on q and that row (not on count or its place in the run), within float32 summation
+// error of DotF32 but not always equal to it.
 void DotRowsF32(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
                 float* out);
 

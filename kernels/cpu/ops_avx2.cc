@@ -43,9 +43,43 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+// Lane sums of a, b, c, d, each as ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)).
+__m128 ReduceFour(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+// out[0, kRows) for rows kRows at a time: each row has one accumulator (q's chunks in
+// order), reduced in ReduceFour's fixed order, then its tail added element by element; a
+// row's result is the same whatever kRows, so no block split changes a bit. q's chunks
+// are loaded once for all the rows, and the horizontal sums are shared by four.
+template <int kRows>
+void DotRowGroup(const float* q, const float* rows, int64_t stride, int64_t n, float* out) {
+  static_assert(kRows == 1 || kRows == 8);
+  __m256 acc[8];
+  for (__m256& a : acc) a = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 qv = _mm256_loadu_ps(q + i);
+    for (int r = 0; r < kRows; ++r) {
+      acc[r] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(rows + r * stride + i), acc[r]);
+    }
+  }
+  alignas(16) float sums[8];
+  _mm_store_ps(sums, ReduceFour(acc[0], acc[1], acc[2], acc[3]));
+  if constexpr (kRows > 4) _mm_store_ps(sums + 4, ReduceFour(acc[4], acc[5], acc[6], acc[7]));
+  for (int r = 0; r < kRows; ++r) {
+    float sum = sums[r];
+    for (int64_t k = i; k < n; ++k) sum += q[k] * rows[r * stride + k];
+    out[r] = sum;
+  }
+}
+
 void DotRows(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
              float* out) {
-  for (int64_t p = 0; p < count; ++p) out[p] = Dot(q, rows + p * stride, n);
+  int64_t p = 0;
+  for (; p + 8 <= count; p += 8) DotRowGroup<8>(q, rows + p * stride, stride, n, out + p);
+  for (; p < count; ++p) DotRowGroup<1>(q, rows + p * stride, stride, n, out + p);
 }
 
 // y[i, i + 8 * kVectors) through all rows in registers, each lane as Axpy's vector body.

@@ -58,8 +58,8 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
       const int64_t kv_offset = (h / group) * hd;
       const int64_t len = slot.pos + 1;
       const float* qh = q + t * c.q_dim() + h * hd;
-      // One kernel call per block of positions, whose rows lie kv_dim apart; the results
-      // are those of one call per position, so a block size changes no bits.
+      // One kernel call per block of positions, whose rows lie kv_dim apart; each row's
+      // result depends on that row alone, so a block size changes no bits.
       for (int64_t p = 0; p < len; p += bt) {
         const float* keys = cache.Key(layer, slot.block_table[p / bt], 0) + kv_offset;
         cpu::DotRowsF32(qh, keys, c.kv_dim(), std::min(bt, len - p), hd, &scores[p]);
