@@ -1,4 +1,5 @@
-// Internal: layouts of prepared (quantised) activation rows.
+// Internal: layouts of prepared (quantised) activation rows, two int8 planes per block
+// in the 16-bit activation mode (the default), one in the 8-bit mode.
 //
 // Unlike ggml's q8_0/q8_1, the scale and sum stay float32: activations are requantised
 // every step, so their precision is free, while an fp16 scale would add error on top of

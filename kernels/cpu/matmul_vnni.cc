@@ -4,9 +4,10 @@
 // needs maddubs + madd (and, for Q8_0, sign tricks). AVX512VL also gives 32 vector
 // registers, room for a 4 x 4 tile.
 //
-// A tile is R weight rows x T activation rows (tokens). Per block, the two activation
-// planes give one exact int32 vector per (row, token), 256 * dot(w, q) + dot(w, q_lo),
-// converted to float once and scaled by d_w * d_x. Those R * T scales, and the
+// A tile is R weight rows x T activation rows (tokens). Per block, the activations give
+// one exact int32 vector per (row, token), 256 * dot(w, q) + dot(w, q_lo) from the two
+// planes of the 16-bit mode (two vpdpbusd and a shift) or dot(w, q) from the one plane of
+// the 8-bit mode (one vpdpbusd), converted to float once and scaled by d_w * d_x. Those R * T scales, and the
 // Q4 offsets m * s, come from one multiply per row: [d m d m ...] * [dx0 s0 dx1 s1 ...]
 // (tokens side by side), instead of one multiply per (row, token).
 //
