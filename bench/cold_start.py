@@ -193,6 +193,10 @@ def main() -> int:
         resident = f"{100 * median(rows, 'resident_before'):.0f} %" if "resident_before" in rows[0] else "—"
         print(f"| {engine} | {state} | {resident} | {median(rows, 'load_ms'):.1f} | {ttft:.1f} | "
               f"{spawn} | {ttft / limit_ms:.2f}x |")
+    if any(key.endswith(" cold") and median(rows, "resident_before") > 0.05
+           for key, rows in results.items() if "resident_before" in rows[0]):
+        print("WARNING: the file stayed resident after eviction (another process maps it?): "
+              "the cold rows are not cold; run on a private copy with --model", file=sys.stderr)
     print("\n| hearth stages (medians, ms) | open | page-in | tokenizer (beside it) | "
           "first token |")
     print("|---|---:|---:|---:|---:|")
