@@ -474,7 +474,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-
 using Chunks = SnapshotTensorCheck::Chunks;
 
 // Verifies chunks [begin, end): on the calling thread when pool is null, else on all of
