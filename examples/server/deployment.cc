@@ -268,7 +268,6 @@ void Deployment::ControlTick(double dt_s) {
   const hearth::WarmPoolMetrics pool = pool_->metrics();
   hearth::LoadSample sample;
   sample.time = absl::Now();
-  double last_cold_start_s = 0;
   for (const auto& [model, m] : pool.models) {
     const int loaded = m.idle + m.busy + m.draining;
     sample.ready_replicas += m.idle + m.busy;
@@ -279,9 +278,6 @@ void Deployment::ControlTick(double dt_s) {
           .IgnoreError();  // known offering, non-empty model, positive time
     }
   }
-  for (const auto& [model, starts] : tracker_->starts()) {
-    last_cold_start_s = std::max(last_cold_start_s, starts.last_cold_start_s);
-  }
   sample.in_flight = admission_.in_flight();
   sample.queue_depth = admission_.queued();
   const uint64_t arrivals = metrics_.snapshot().arrivals;
@@ -291,7 +287,7 @@ void Deployment::ControlTick(double dt_s) {
     sample.utilization =
         std::min(1.0, sample.in_flight / (sample.ready_replicas * static_cast<double>(config_.max_concurrent)));
   }
-  if (last_cold_start_s > 0) autoscaler_->SetColdStart(absl::Seconds(last_cold_start_s));
+  if (std::optional<absl::Duration> cold = hearth::MeasuredColdStart(pool)) autoscaler_->SetColdStart(*cold);
   if (autoscaler_->Observe(sample).ok()) desired_replicas_ = autoscaler_->Decide().desired_replicas;
 }
 

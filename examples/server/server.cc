@@ -1,5 +1,7 @@
 #include "examples/server/server.h"
 
+#include <sys/socket.h>
+
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -19,6 +21,10 @@ constexpr int kSpareHttpThreads = 8;
 // How long an idle keep-alive connection is kept: short, because a drain waits for idle
 // connections to time out before the process exits.
 constexpr time_t kKeepAliveTimeoutS = 2;
+// Debian's compiled cpp-httplib listens with a backlog of 5: a burst of new connections
+// overflows it, and the kernel's SYN cookies then show clients connection resets. Linux
+// takes a second listen() on the bound socket as a new backlog (capped by somaxconn).
+constexpr int kListenBacklog = 1024;
 }  // namespace
 
 absl::Status RunServer(const ServerConfig& config) {
@@ -36,6 +42,11 @@ absl::Status RunServer(const ServerConfig& config) {
   // Small writes (SSE pieces, short JSON answers) on kept-alive connections otherwise wait
   // ~40 ms for Nagle and the peer's delayed ACK.
   server.set_tcp_nodelay(true);
+  int listening_socket = -1;
+  server.set_socket_options([&listening_socket](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening_socket = sock;
+  });
   InstallRoutes(server, **deployment);
 
   int port = config.port;
@@ -47,6 +58,9 @@ absl::Status RunServer(const ServerConfig& config) {
   if (port < 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.host, ":", config.port,
                                                " (address in use, or not this machine's?)"));
+  }
+  if (::listen(listening_socket, kListenBacklog) != 0) {
+    return absl::InternalError(absl::StrCat("cannot raise the listen backlog of ", config.host, ":", port));
   }
   std::thread listener([&server] { server.listen_after_bind(); });
   std::printf("hearth serve: listening on http://%s:%d\n", config.host.c_str(), port);

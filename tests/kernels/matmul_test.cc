@@ -458,7 +458,8 @@ TEST_P(VectorVsPortableTest, AgreeClosely) {
     const Decoded dec = DecodePrepared(type, precision, xa, n, cols);
     for (int64_t tokens : {int64_t{1}, n}) {
       std::vector<float> ya(tokens * rows), yp(tokens * rows);
-      const auto pick = [type, precision](const KernelTable& k) {
+      // Copies: clang 14 cannot capture structured bindings.
+      const auto pick = [type = type, precision = precision](const KernelTable& k) {
         switch (type) {
           case GgmlType::kQ4_0: return QuantFor(k, precision).matmul_q4_0;
           case GgmlType::kQ4_1: return QuantFor(k, precision).matmul_q4_1;
