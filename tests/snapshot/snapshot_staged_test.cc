@@ -20,6 +20,7 @@
 #include "lib/runtime/thread_pool.h"
 #include "lib/snapshot/model_file.h"
 #include "lib/snapshot/snapshot.h"
+#include "tests/testing/file_bytes.h"
 
 namespace hearth {
 namespace {
@@ -35,15 +36,8 @@ bool Exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-std::vector<char> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<char>(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteAll(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using ::hearth::testing::ReadAll;
+using ::hearth::testing::WriteAll;
 
 // SmolLM2 packed once for the suite (~94 MiB, 24 chunks); each test damages a copy.
 class SnapshotStagedTest : public ::testing::Test {

@@ -24,6 +24,7 @@
 #include "hearth/engine.h"
 #include "lib/model/llama_model.h"
 #include "lib/snapshot/crc32c.h"
+#include "tests/testing/file_bytes.h"
 
 namespace hearth {
 namespace {
@@ -45,15 +46,8 @@ uint64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-std::vector<char> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<char>(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteAll(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using ::hearth::testing::ReadAll;
+using ::hearth::testing::WriteAll;
 
 std::vector<std::string> ListDir(const std::string& dir) {
   std::vector<std::string> names;
