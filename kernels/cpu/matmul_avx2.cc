@@ -29,45 +29,40 @@ using avx2::UnpackNibbles;
 // this, 13.6 GB/s with it (4 KB ahead: 11; 16 KB: 14; into L1 instead: 9).
 constexpr size_t kPrefetchBytes = 8192;
 
-// Sum of u[k] * (256 s[k] + s_lo[k]) over each group of 4 bytes: 8 int32 lanes, as
-// float. u is unsigned (0..255), s and s_lo signed; no pair sum can saturate int16 for
-// the operands used below (|u| <= 128, |s|, |s_lo| <= 127), and no lane int32
-// (4 * 128 * 127 * 257).
-__m256 DotBytes(__m256i u, __m256i s, __m256i s_lo) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i hi = _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones);
-  const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(u, s_lo), ones);
-  return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_slli_epi32(hi, 8), lo));
-}
-
-// Sum of u[k] * s[k] over each group of 4 bytes, as float (one activation plane).
+// Sum of u[k] * s[k] over each group of 4 bytes, u unsigned, s signed, as float (the
+// 8-bit mode's int8 plane). No pair sum saturates int16 for the operands used below
+// (|u| <= 128, |s| <= 127).
 __m256 DotBytes(__m256i u, __m256i s) {
   return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
 }
 
-// An activation block's int8 plane(s); q_lo is unused (zero) for one-plane blocks.
+// An activation block's quants: 32 int8 in `q` (8-bit mode), or 32 int16 in `q` (elements
+// 0..15) and `q_hi` (16..31) (16-bit mode, `q_hi` zero otherwise).
 struct Planes {
   __m256i q;
-  __m256i q_lo;
+  __m256i q_hi;
 };
 
 template <class Activation>
 Planes LoadPlanes(const Activation* a) {
-  if constexpr (kTwoPlanes<Activation>) {
-    return {LoadBytes(a->qs), LoadBytes(a->qs_lo)};
+  if constexpr (kInt16Quants<Activation>) {
+    return {LoadBytes(a->qs), LoadBytes(a->qs + 16)};
   } else {
     return {LoadBytes(a->qs), _mm256_setzero_si256()};
   }
 }
 
-// u times the activation planes (s's signs applied by `sign` for Q8_0: sign_epi8(x, w)).
-template <class Activation>
-__m256 DotActivation(__m256i u, const Planes& x) {
-  if constexpr (kTwoPlanes<Activation>) {
-    return DotBytes(u, x.q, x.q_lo);
-  } else {
-    return DotBytes(u, x.q);
-  }
+// 32 weight bytes (unsigned nibbles, or signed Q8_0 quants) times an int16 activation
+// block: each byte widened to int16, then madd's exact pair sums, 8 int32 lanes as float
+// (|w| <= 127 times |v| <= 32639, four products a lane, well inside int32).
+template <bool kSignedWeights>
+__m256 DotInt16(__m256i w, const Planes& x) {
+  const __m128i w_lo = _mm256_castsi256_si128(w);
+  const __m128i w_hi = _mm256_extracti128_si256(w, 1);
+  const __m256i lo = kSignedWeights ? _mm256_cvtepi8_epi16(w_lo) : _mm256_cvtepu8_epi16(w_lo);
+  const __m256i hi = kSignedWeights ? _mm256_cvtepi8_epi16(w_hi) : _mm256_cvtepu8_epi16(w_hi);
+  return _mm256_cvtepi32_ps(
+      _mm256_add_epi32(_mm256_madd_epi16(lo, x.q), _mm256_madd_epi16(hi, x.q_hi)));
 }
 
 // The fp16 at p in every lane.
@@ -109,8 +104,9 @@ struct NibblePolicy {
   // acc += d dx sum(q qx); returns [d dx, m s, ...], whose odd lanes hold the offset term.
   static __m256 Accumulate(const Decoded& w, const Token& x, __m256& acc) {
     const __m256 scales = _mm256_mul_ps(w.dm, x.ds);
-    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(scales), DotActivation<Activation>(w.q, x.planes),
-                          acc);
+    const __m256 dot = kInt16Quants<Activation> ? DotInt16<false>(w.q, x.planes)
+                                                 : DotBytes(w.q, x.planes.q);
+    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(scales), dot, acc);
     return scales;
   }
 };
@@ -145,7 +141,8 @@ struct Q8_0Policy {
   static constexpr bool kHasOffset = false;
   using Weight = BlockQ8_0;
   using Activation = typename ActivationFor<BlockQ8_0, kSixteenBit>::type;
-  // maddubs needs one unsigned operand: |w| times x with w's sign moved onto x.
+  // 16 bits: int16 products of the widened weights. 8 bits: maddubs needs one unsigned
+  // operand, |w| times x with w's sign moved onto x.
   struct Decoded {
     __m256i abs_q;
     __m256i q;
@@ -164,10 +161,9 @@ struct Q8_0Policy {
   }
   static void Accumulate(const Decoded& w, const Token& x, __m256& acc) {
     const __m256 scale = _mm256_mul_ps(w.d, x.d);
-    const Planes signed_x = {_mm256_sign_epi8(x.planes.q, w.q),
-                             kTwoPlanes<Activation> ? _mm256_sign_epi8(x.planes.q_lo, w.q)
-                                                    : x.planes.q_lo};
-    const __m256 dot = DotActivation<Activation>(w.abs_q, signed_x);
+    const __m256 dot = kInt16Quants<Activation>
+                           ? DotInt16<true>(w.q, x.planes)
+                           : DotBytes(w.abs_q, _mm256_sign_epi8(x.planes.q, w.q));
     acc = _mm256_fmadd_ps(scale, dot, acc);
   }
 };
@@ -315,8 +311,14 @@ __m256i PackBytes(const __m256i q[4]) {
   return _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-// Bit-identical to the portable QuantizeRow: 127 / amax, round half to even, for two
-// planes the residual scaled by 256.
+// Two vectors of 8 int32 within int16 -> 16 int16 in element order.
+__m256i PackInt16(__m256i a, __m256i b) {
+  // The pack interleaves the 128-bit lanes; the permutation restores element order.
+  return _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+}
+
+// Bit-identical to the portable QuantizeRow: 127 / amax, round half to even, for 16 bits
+// 256 q plus the residual scaled by 256.
 template <class Activation>
 void QuantizeRow(const float* x, int64_t cols, void* out) {
   auto* blocks = static_cast<Activation*>(out);
@@ -332,27 +334,30 @@ void QuantizeRow(const float* x, int64_t cols, void* out) {
     const float amax = avx2::HorizontalMax(max_abs);
     const __m256 inv_scale = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
     constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    __m256i q[4], q_lo[4];
+    __m256i q[4];
     __m256i sum = _mm256_setzero_si256();
     for (int i = 0; i < 4; ++i) {
       const __m256 scaled = _mm256_mul_ps(v[i], inv_scale);
       const __m256 rounded = _mm256_round_ps(scaled, kRound);
       q[i] = _mm256_cvtps_epi32(rounded);
-      if constexpr (kTwoPlanes<Activation>) {
+      if constexpr (kInt16Quants<Activation>) {
         const __m256 residual = _mm256_round_ps(
             _mm256_mul_ps(_mm256_sub_ps(scaled, rounded), _mm256_set1_ps(256.0f)), kRound);
-        q_lo[i] = _mm256_cvtps_epi32(_mm256_min_ps(
+        const __m256i q_lo = _mm256_cvtps_epi32(_mm256_min_ps(
             _mm256_max_ps(residual, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f)));
-        sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_slli_epi32(q[i], 8), q_lo[i]));
+        q[i] = _mm256_add_epi32(_mm256_slli_epi32(q[i], 8), q_lo);
+        sum = _mm256_add_epi32(sum, q[i]);
       } else {
         sum = _mm256_add_epi32(sum, q[i]);
       }
     }
     Activation& a = blocks[b];
-    a.d = kTwoPlanes<Activation> ? amax / 127.0f / 256.0f : amax / 127.0f;
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs), PackBytes(q));
-    if constexpr (kTwoPlanes<Activation>) {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs_lo), PackBytes(q_lo));
+    a.d = kInt16Quants<Activation> ? amax / 127.0f / 256.0f : amax / 127.0f;
+    if constexpr (kInt16Quants<Activation>) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs), PackInt16(q[0], q[1]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs + 16), PackInt16(q[2], q[3]));
+    } else {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.qs), PackBytes(q));
     }
     if constexpr (kHasSum<Activation>) {
       a.s = a.d * static_cast<float>(avx2::HorizontalSum(sum));

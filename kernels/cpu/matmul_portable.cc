@@ -52,16 +52,6 @@ struct WeightDecoder<BlockQ8_0> {
   }
 };
 
-// Element j of a prepared block in units of its scale d.
-template <class Activation>
-int32_t ActivationQuant(const Activation& a, int j) {
-  if constexpr (kTwoPlanes<Activation>) {
-    return 256 * a.qs[j] + a.qs_lo[j];
-  } else {
-    return a.qs[j];
-  }
-}
-
 template <class Block, bool kSixteenBit>
 void MatMulQuant(const void* w, int64_t cols, int64_t row_begin, int64_t row_end,
                  const void* x, int64_t n_tokens, float* y, int64_t y_stride) {
@@ -82,7 +72,7 @@ void MatMulQuant(const void* w, int64_t cols, int64_t row_begin, int64_t row_end
         for (int64_t t = 0; t < tile; ++t) {
           const Activation& a = acts[(t0 + t) * n_blocks + b];
           int32_t sum = 0;
-          for (int j = 0; j < kQuantBlock; ++j) sum += q[j] * ActivationQuant(a, j);
+          for (int j = 0; j < kQuantBlock; ++j) sum += q[j] * a.qs[j];
           acc[t] += d * a.d * static_cast<float>(sum);
           if constexpr (Decoder::kHasMin) acc[t] += m * a.s;
         }
@@ -115,8 +105,8 @@ void MatMulFloat(const void* w, int64_t cols, int64_t row_begin, int64_t row_end
   }
 }
 
-// Same arithmetic as the AVX2 version (127 / amax, round half to even, for two planes the
-// residual scaled by 256), so both produce bit-identical prepared rows.
+// Same arithmetic as the AVX2 version (127 / amax, round half to even, for 16 bits
+// 256 q plus the residual scaled by 256), so both produce bit-identical prepared rows.
 template <class Activation>
 void QuantizeRow(const float* x, int64_t cols, void* out) {
   auto* blocks = static_cast<Activation*>(out);
@@ -126,17 +116,18 @@ void QuantizeRow(const float* x, int64_t cols, void* out) {
     for (int j = 0; j < kQuantBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
     const float inv_scale = amax != 0.0f ? 127.0f / amax : 0.0f;
     Activation& a = blocks[b];
-    a.d = kTwoPlanes<Activation> ? amax / 127.0f / 256.0f : amax / 127.0f;
+    a.d = kInt16Quants<Activation> ? amax / 127.0f / 256.0f : amax / 127.0f;
     int32_t sum = 0;
     for (int j = 0; j < kQuantBlock; ++j) {
       const float scaled = xb[j] * inv_scale;
       const float q = std::nearbyint(scaled);
-      a.qs[j] = static_cast<int8_t>(q);
-      if constexpr (kTwoPlanes<Activation>) {
-        a.qs_lo[j] = static_cast<int8_t>(
-            std::clamp(std::nearbyint((scaled - q) * 256.0f), -127.0f, 127.0f));
+      if constexpr (kInt16Quants<Activation>) {
+        const float q_lo = std::clamp(std::nearbyint((scaled - q) * 256.0f), -127.0f, 127.0f);
+        a.qs[j] = static_cast<int16_t>(256 * static_cast<int32_t>(q) + static_cast<int32_t>(q_lo));
+      } else {
+        a.qs[j] = static_cast<int8_t>(q);
       }
-      sum += ActivationQuant(a, j);
+      sum += a.qs[j];
     }
     if constexpr (kHasSum<Activation>) a.s = a.d * static_cast<float>(sum);
   }

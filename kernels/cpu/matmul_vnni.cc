@@ -1,13 +1,14 @@
 // AVX-512 VNNI matrix products for the quantised weight types, on 256-bit vectors
 // (AVX512_VNNI + AVX512VL): vpdpbusd multiplies 32 unsigned by 32 signed bytes and adds
-// each group of 4 products to an int32 lane, exactly, in one instruction where AVX2
-// needs maddubs + madd (and, for Q8_0, sign tricks). AVX512VL also gives 32 vector
-// registers, room for a 4 x 4 tile.
+// each group of 4 products to an int32 lane, vpdpwssd the same for 16 int16 pairs,
+// exactly, in one instruction where AVX2 needs maddubs + madd (and, for Q8_0, sign
+// tricks). AVX512VL also gives 32 vector registers, room for a 4 x 4 tile.
 //
 // A tile is R weight rows x T activation rows (tokens). Per block, the activations give
-// one exact int32 vector per (row, token), 256 * dot(w, q) + dot(w, q_lo) from the two
-// planes of the 16-bit mode (two vpdpbusd and a shift) or dot(w, q) from the one plane of
-// the 8-bit mode (one vpdpbusd), converted to float once and scaled by d_w * d_x. Those R * T scales, and the
+// one exact int32 vector per (row, token), dot(w, v) from the int16 plane of the 16-bit
+// mode (two vpdpwssd on the weights widened to int16 once per row) or dot(w, q) from the
+// int8 plane of the 8-bit mode (one vpdpbusd), converted to float once and scaled by
+// d_w * d_x. Those R * T scales, and the
 // Q4 offsets m * s, come from one multiply per row: [d m d m ...] * [dx0 s0 dx1 s1 ...]
 // (tokens side by side), instead of one multiply per (row, token).
 //
@@ -45,32 +46,32 @@ constexpr int kDecodeRows = 4;
 constexpr int kTileRows = 4;
 constexpr int kTileTokens = 4;
 
-// 256 * u_hi.s_hi + u_lo.s_lo over each group of 4 bytes, u unsigned, s signed: 8 exact
-// int32 lanes (at most 257 * 4 * 255 * 128 < 2^26 in magnitude).
-__m256i DotPlanes(__m256i u_hi, __m256i s_hi, __m256i u_lo, __m256i s_lo) {
-  const __m256i hi = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u_hi, s_hi);
-  return _mm256_dpbusd_epi32(_mm256_slli_epi32(hi, 8), u_lo, s_lo);
-}
-
-// An activation block's int8 plane(s), biased by `bias` (xor); q_lo is unused (zero) for
-// one-plane blocks.
-struct Planes {
+// A block's quants: 32 int8 in `q` (8-bit mode), or 32 int16 in `q` (elements 0..15) and
+// `q_hi` (16..31) (16-bit mode, `q_hi` unused otherwise). The same for weights decoded
+// for either mode.
+struct Quants {
   __m256i q;
-  __m256i q_lo;
+  __m256i q_hi;
 };
 
+// The 16-bit mode's exact dot product of a weight block and an activation block, 8 int32
+// lanes (at most 4 * 127 * 32639 < 2^24 in magnitude).
+__m256i DotInt16(const Quants& w, const Quants& x) {
+  return _mm256_dpwssd_epi32(_mm256_dpwssd_epi32(_mm256_setzero_si256(), w.q, x.q), w.q_hi,
+                             x.q_hi);
+}
+
 template <class Activation>
-Planes LoadPlanes(const Activation* a, __m256i bias) {
-  if constexpr (kTwoPlanes<Activation>) {
-    return {_mm256_xor_si256(LoadBytes(a->qs), bias), _mm256_xor_si256(LoadBytes(a->qs_lo), bias)};
+Quants LoadQuants(const Activation* a) {
+  if constexpr (kInt16Quants<Activation>) {
+    return {LoadBytes(a->qs), LoadBytes(a->qs + 16)};
   } else {
-    return {_mm256_xor_si256(LoadBytes(a->qs), bias), _mm256_setzero_si256()};
+    return {LoadBytes(a->qs), _mm256_setzero_si256()};
   }
 }
 
-
 // Q4_0 and Q4_1: x = d q + m (Q4_0: m = -8 d), q in 0..15 feeds vpdpbusd unsigned as it
-// is; the offset adds m * s per block, s = dx * sum(qx) (two planes: sum(256 qx + qx_lo))
+// is (16 bits: zero-extended to int16); the offset adds m * s per block, s = dx * sum(qx)
 // coming with the activations. Token j's scale d * dx is in lane 2j of the product
 // vector, its offset m * s in lane 2j + 1.
 template <bool kSixteenBit>
@@ -79,11 +80,21 @@ struct NibblePolicy {
   static constexpr bool kHasOffset = true;
   using Activation = typename ActivationFor<BlockQ4_1, kSixteenBit>::type;
   struct Decoded {
-    __m256i q;
+    Quants q;
     __m256 dm;  // [d m d m ...]
   };
-  using Token = Planes;
-  static Token Load(const Activation* a) { return LoadPlanes(a, _mm256_setzero_si256()); }
+  using Token = Quants;
+  static Token Load(const Activation* a) { return LoadQuants(a); }
+  // 16 bytes of packed nibbles, low nibbles (elements 0..15) first.
+  static Quants Nibbles(const uint8_t* qs) {
+    if constexpr (kSixteenBit) {
+      const __m256i bytes =
+          _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+      return {_mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), _mm256_srli_epi16(bytes, 4)};
+    } else {
+      return {UnpackNibbles(qs), _mm256_setzero_si256()};
+    }
+  }
   // [dx0 s0 dx1 s1 ...] for tokens a[0], a[stride], ... (T <= 4); unused lanes 0.
   template <int T>
   static __m256 TokenScales(const Activation* a, int64_t stride) {
@@ -96,12 +107,12 @@ struct NibblePolicy {
     const __m128i hi = _mm_unpacklo_epi64(pair[2], pair[3]);
     return _mm256_castsi256_ps(_mm256_set_m128i(hi, lo));
   }
-  // Below 4 * 15 * 127 * 257 < 2^21: converts to float exactly.
+  // Below 4 * 15 * 32639 < 2^21: converts to float exactly.
   static __m256i Dot(const Decoded& w, const Token& x) {
     if constexpr (kSixteenBit) {
-      return DotPlanes(w.q, x.q, w.q, x.q_lo);
+      return DotInt16(w.q, x);
     } else {
-      return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.q, x.q);
+      return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.q.q, x.q);
     }
   }
 };
@@ -112,7 +123,8 @@ struct Q4_0Policy : NibblePolicy<kSixteenBit> {
   using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
   static Decoded Decode(const BlockQ4_0* b) {
     const __m256 d = _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(&b->d)));
-    return {UnpackNibbles(b->qs), _mm256_mul_ps(d, _mm256_setr_ps(1, -8, 1, -8, 1, -8, 1, -8))};
+    return {Q4_0Policy::Nibbles(b->qs),
+            _mm256_mul_ps(d, _mm256_setr_ps(1, -8, 1, -8, 1, -8, 1, -8))};
   }
 };
 
@@ -122,14 +134,15 @@ struct Q4_1Policy : NibblePolicy<kSixteenBit> {
   using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
   static Decoded Decode(const BlockQ4_1* b) {
     // d and m are adjacent: one 32-bit broadcast and one conversion give [d m d m ...].
-    return {UnpackNibbles(b->qs), _mm256_cvtph_ps(_mm_broadcastd_epi32(_mm_loadu_si32(&b->d)))};
+    return {Q4_1Policy::Nibbles(b->qs),
+            _mm256_cvtph_ps(_mm_broadcastd_epi32(_mm_loadu_si32(&b->d)))};
   }
 };
 
-// Q8_0: both operands are signed, so the activations are biased to unsigned, q + 128,
-// and the bias is taken back exactly in int32: 256 dot(w, q + 128) + dot(w, q_lo + 128)
-// = 256 dot(w, q) + dot(w, q_lo) + 257 * 128 * sum(w) (one plane: dot(w, q + 128) =
-// dot(w, q) + 128 * sum(w)), the last term computed once per weight block. Token j's
+// Q8_0, 16 bits: both operands signed int16 (the weights sign-extended), as vpdpwssd
+// takes them. 8 bits: vpdpbusd needs one unsigned operand, so the activations are biased,
+// q + 128 (xor with 0x80), and dot(w, q + 128) = dot(w, q) + 128 * sum(w) is taken back by
+// starting the accumulation at -128 * sum(w), computed once per weight block. Token j's
 // scale d * dx is in lane j.
 template <bool kSixteenBit>
 struct Q8_0Policy {
@@ -138,25 +151,32 @@ struct Q8_0Policy {
   using Weight = BlockQ8_0;
   using Activation = typename ActivationFor<BlockQ8_0, kSixteenBit>::type;
   struct Decoded {
-    __m256i q;
-    // Two planes: 257 * 128 * (sum of each group of 4 weights); one plane: minus
-    // 128 * that sum, the start of the accumulation.
-    __m256i bias;
-    __m256 dm;  // [d d d ...]
+    Quants q;
+    __m256i start;  // 8 bits: -128 * (sum of each group of 4 weights)
+    __m256 dm;      // [d d d ...]
   };
-  using Token = Planes;  // q + 128 (and q_lo + 128)
+  using Token = Quants;  // 8 bits: q + 128
   static Decoded Decode(const BlockQ8_0* b) {
-    const __m256i q = LoadBytes(b->qs);
     const __m256 d = _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(&b->d)));
-    const __m256i sum128 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128), q);
     if constexpr (kSixteenBit) {
-      return {q, _mm256_add_epi32(_mm256_slli_epi32(sum128, 8), sum128), d};
+      const auto* qs = reinterpret_cast<const __m128i*>(b->qs);
+      return {{_mm256_cvtepi8_epi16(_mm_loadu_si128(qs)),
+               _mm256_cvtepi8_epi16(_mm_loadu_si128(qs + 1))},
+              _mm256_setzero_si256(),
+              d};
     } else {
-      return {q, _mm256_sub_epi32(_mm256_setzero_si256(), sum128), d};
+      const __m256i q = LoadBytes(b->qs);
+      const __m256i sum128 =
+          _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128), q);
+      return {{q, _mm256_setzero_si256()}, _mm256_sub_epi32(_mm256_setzero_si256(), sum128), d};
     }
   }
   static Token Load(const Activation* a) {
-    return LoadPlanes(a, _mm256_set1_epi8(-128));  // xor with 0x80 adds 128 to a signed byte
+    if constexpr (kSixteenBit) {
+      return LoadQuants(a);
+    } else {
+      return {_mm256_xor_si256(LoadBytes(a->qs), _mm256_set1_epi8(-128)), _mm256_setzero_si256()};
+    }
   }
   // [dx0 dx1 ...] for tokens a[0], a[stride], ... (T <= 4); unused lanes 0.
   template <int T>
@@ -165,12 +185,13 @@ struct Q8_0Policy {
     for (int j = 0; j < 4; ++j) d[j] = j < T ? a[j * stride].d : 0.0f;
     return _mm256_zextps128_ps256(_mm_setr_ps(d[0], d[1], d[2], d[3]));
   }
-  // Once the bias is taken back, at most 4 * 127 * 128 * 257 < 2^24: exact in float.
+  // At most 4 * 127 * 32639 < 2^24 (8 bits, once the bias is taken back, 4 * 127 * 128):
+  // exact in float.
   static __m256i Dot(const Decoded& w, const Token& x) {
     if constexpr (kSixteenBit) {
-      return _mm256_sub_epi32(DotPlanes(x.q, w.q, x.q_lo, w.q), w.bias);
+      return DotInt16(w.q, x);
     } else {
-      return _mm256_dpbusd_epi32(w.bias, x.q, w.q);
+      return _mm256_dpbusd_epi32(w.start, x.q, w.q.q);
     }
   }
 };

@@ -155,7 +155,7 @@ Decoded DecodePrepared(GgmlType type, ActivationPrecision precision,
                        const std::vector<std::byte>& prepared, int64_t n, int64_t cols) {
   Decoded out{std::vector<double>(n * cols), std::vector<double>(n * cols / kQuantBlock)};
   const size_t row_bytes = ActivationRowBytes(type, cols, precision);
-  const bool two_planes = precision == ActivationPrecision::k16Bit;
+  const bool sixteen_bit = precision == ActivationPrecision::k16Bit;
   for (int64_t t = 0; t < n; ++t) {
     const std::byte* row = prepared.data() + t * row_bytes;
     if (!IsQuantised(type)) {
@@ -168,20 +168,22 @@ Decoded DecodePrepared(GgmlType type, ActivationPrecision precision,
     }
     const size_t block_bytes = row_bytes / (cols / kQuantBlock);
     for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
-      // Every block ends with its planes: qs, then (16-bit) qs_lo.
+      // Every block ends with its quants: 32 int16 (16-bit) or 32 int8 (8-bit).
       float d;
-      int8_t qs[kQuantBlock], qs_lo[kQuantBlock] = {};
       std::memcpy(&d, row + b * block_bytes, 4);
-      if (two_planes) {
-        std::memcpy(qs, row + (b + 1) * block_bytes - 2 * kQuantBlock, kQuantBlock);
-        std::memcpy(qs_lo, row + (b + 1) * block_bytes - kQuantBlock, kQuantBlock);
-      } else {
-        std::memcpy(qs, row + (b + 1) * block_bytes - kQuantBlock, kQuantBlock);
-      }
       out.scale[t * cols / kQuantBlock + b] = d;
       for (int j = 0; j < kQuantBlock; ++j) {
-        out.x_hat[t * cols + b * kQuantBlock + j] =
-            static_cast<double>(d) * (two_planes ? 256.0 * qs[j] + qs_lo[j] : qs[j]);
+        double v;
+        if (sixteen_bit) {
+          int16_t q;
+          std::memcpy(&q, row + (b + 1) * block_bytes - 2 * kQuantBlock + 2 * j, 2);
+          v = q;
+        } else {
+          int8_t q;
+          std::memcpy(&q, row + (b + 1) * block_bytes - kQuantBlock + j, 1);
+          v = q;
+        }
+        out.x_hat[t * cols + b * kQuantBlock + j] = static_cast<double>(d) * v;
       }
     }
   }
@@ -226,7 +228,7 @@ TEST_P(MatMulTest, PreparedActivationsAreWithinHalfAStep) {
     const std::vector<float> x = MakeActivations(3, cols, rng);
     const std::vector<std::byte> prepared = Prepare(x, 3, cols);
     const Decoded dec = Decode(prepared, 3, cols);
-    const bool two_planes = precision() == ActivationPrecision::k16Bit;
+    const bool sixteen_bit = precision() == ActivationPrecision::k16Bit;
     for (int64_t i = 0; i < 3 * cols; ++i) {
       if (!IsQuantised(type())) {
         ASSERT_EQ(dec.x_hat[i], x[i]);
@@ -237,10 +239,10 @@ TEST_P(MatMulTest, PreparedActivationsAreWithinHalfAStep) {
       for (int j = 0; j < kQuantBlock; ++j) {
         amax = std::max(amax, std::fabs(x[block * kQuantBlock + j]));
       }
-      ASSERT_EQ(dec.scale[block], two_planes ? amax / 127.0f / 256.0f : amax / 127.0f);
+      ASSERT_EQ(dec.scale[block], sixteen_bit ? amax / 127.0f / 256.0f : amax / 127.0f);
       // One plane rounds to half a step of d. Two: the low plane rounds to half a step,
       // except where its clamp to 127 of a residual of 128 adds one more step.
-      ASSERT_LE(std::fabs(dec.x_hat[i] - x[i]), dec.scale[block] * (two_planes ? 1.0 + 1e-3 : 0.5 + 1e-3)) << i;
+      ASSERT_LE(std::fabs(dec.x_hat[i] - x[i]), dec.scale[block] * (sixteen_bit ? 1.0 + 1e-3 : 0.5 + 1e-3)) << i;
     }
     if (type() == GgmlType::kQ4_0 || type() == GgmlType::kQ4_1) {
       // s = d * sum(q) follows d in every block.
