@@ -33,7 +33,7 @@ struct QuantKernels {
 
 struct KernelTable {
   const char* name;  // "avx512vnni", "avx2" or "portable"
-  QuantKernels sixteen_bit;  // two int8 activation planes
+  QuantKernels sixteen_bit;  // one int16 activation plane
   QuantKernels eight_bit;    // one int8 activation plane
   MatMulFn matmul_f16;
   MatMulFn matmul_f32;
