@@ -20,7 +20,7 @@ namespace hearth::cpu {
 // int8 plane (ggml's q8_0) loses the top-1 token at near-ties: 97% agreement with a
 // float64 reference on SmolLM2-135M against 100% with 16 bits (bench/NOTES.md). One
 // int16 plane rather than two int8 ones lets the kernels take int16 pair products
-// (vpdpwssd, madd) with no shift to combine planes, 7-12% faster on VNNI (bench/NOTES.md).
+// (vpdpwssd, madd) with no shift to combine planes (bench/NOTES.md).
 //
 // Paired with Q8_0 weights.
 struct ActivationBlockQ8 {
