@@ -40,9 +40,11 @@ const KernelTable* MakeAvx2() {
 
 bool CpuHasAvx512Vnni() {
 #if defined(HEARTH_KERNELS_AVX512VNNI)
-  // 256-bit vpdpbusd needs AVX512_VNNI and AVX512VL; the table also uses the AVX2 kernels.
+  // vpdpwssd on 512- and 256-bit vectors needs AVX512_VNNI and AVX512VL, the 512-bit
+  // int16 products AVX512BW; the table also uses the AVX2 kernels.
   return CpuHasAvx2Fma() && __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512vnni");
 #else
   return false;
 #endif

@@ -1,290 +1,346 @@
-// AVX-512 VNNI matrix products for the quantised weight types, on 256-bit vectors
-// (AVX512_VNNI + AVX512VL): vpdpbusd multiplies 32 unsigned by 32 signed bytes and adds
-// each group of 4 products to an int32 lane, vpdpwssd the same for 16 int16 pairs,
-// exactly, in one instruction where AVX2 needs maddubs + madd (and, for Q8_0, sign
-// tricks). AVX512VL also gives 32 vector registers, room for a 4 x 4 tile.
+// AVX-512 matrix products for the quantised weight types, on int16 pair products
+// (vpmaddwd / vpdpwssd: AVX512BW, AVX512_VNNI, AVX512VL). Both activation precisions
+// take the same path: 8-bit activations are widened to int16 on load.
 //
-// A tile is R weight rows x T activation rows (tokens). Per block, the activations give
-// one exact int32 vector per (row, token), dot(w, v) from the int16 plane of the 16-bit
-// mode (two vpdpwssd on the weights widened to int16 once per row) or dot(w, q) from the
-// int8 plane of the 8-bit mode (one vpdpbusd), converted to float once and scaled by
-// d_w * d_x. Those R * T scales, and the
-// Q4 offsets m * s, come from one multiply per row: [d m d m ...] * [dx0 s0 dx1 s1 ...]
-// (tokens side by side), instead of one multiply per (row, token).
+// Every (row, token) output is computed as the portable kernels compute it, bit for bit:
+// per block, the exact int32 dot product of the weight quants and the activation quants,
+// then, in float, acc += (d_w * d_x) * float(dot) and, for Q4_1, acc += m * s. Keeping
+// the whole block's sum in one integer before converting is what lets the products run
+// with rows or tokens in the vector lanes instead of the block's elements:
 //
-// Batch invariance: every (row, token) output goes through the same operations in the
-// same order whatever the tile shape, R and T only decide how many run side by side.
-// Rounding happens only in float operations whose inputs do not depend on the tile:
-// d_w * dx (or m * s) in the token's lane of a product vector, the per-lane FMA into the
-// accumulator, the per-lane add of offsets, one fixed horizontal sum. This file is built
-// with -ffp-contract=off so that the compiler cannot fuse a multiply and an add in some
-// tile shapes and not others.
+// - Batches (n_tokens >= kTokenLaneMin): 16 tokens in the lanes of a 512-bit vector. The
+//   activations of each group of 16 tokens are first transposed into vectors that hold
+//   one int16 pair (elements 2j, 2j+1) of every token; a weight block, widened to int16
+//   once, is then broadcast a pair at a time, so one vpdpwssd does 32 multiply-adds of
+//   16 tokens and nothing is summed across lanes. Tiles of 4 rows x 32 tokens.
+// - Decode (fewer tokens): 8 weight rows per 256-bit vector of sums. Each row's block
+//   gives 8 partial int32 sums, and one add tree reduces eight rows' partials to one
+//   vector with a row in each lane, so scaling and accumulating run on 8 rows at once.
+//
+// Batch invariance follows: whichever path, tile or lane computes an output, it runs the
+// same integer sum and the same float operations in the same order. This file is built
+// with -ffp-contract=off so that the compiler cannot fuse a multiply and an add.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cpu/activation_blocks.h"
-#include "kernels/cpu/avx2_util.h"
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/quant_types.h"
+
+// GCC 12 reports the self-initialised _mm512_undefined_ps() inside its own intrinsics
+// (conversions, broadcasts) as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace hearth::cpu {
 namespace {
 
-using avx2::HorizontalSum;
-using avx2::LoadBytes;
-using avx2::UnpackNibbles;
-
-// As in matmul_avx2.cc: L2 prefetch ahead of each weight row keeps the R row streams of
-// a decode tile in flight.
+// L2 prefetch ahead of each weight row keeps the row streams of a tile in flight.
 constexpr size_t kPrefetchBytes = 8192;
 
-// Decode (one token) runs 4 rows at a time for memory-level parallelism; batches run
-// 4 x 4 tiles, the largest whose 16 accumulators, 4 offset vectors and activations fit
-// in the 32 registers.
-constexpr int kDecodeRows = 4;
+constexpr int kLanes = 16;         // tokens per 512-bit vector
+constexpr int kPairs = kQuantBlock / 2;  // int16 pairs per block
 constexpr int kTileRows = 4;
-constexpr int kTileTokens = 4;
+constexpr int kTileGroups = 2;  // groups of kLanes tokens per tile
+constexpr int kDecodeRows = 8;  // one 256-bit vector of row sums
+// Below this many tokens most lanes of a token vector would be idle; each token then
+// takes the decode path, which reads the (cache-resident) weights again per token.
+constexpr int64_t kTokenLaneMin = 4;
 
-// A block's quants: 32 int8 in `q` (8-bit mode), or 32 int16 in `q` (elements 0..15) and
-// `q_hi` (16..31) (16-bit mode, `q_hi` unused otherwise). The same for weights decoded
-// for either mode.
-struct Quants {
-  __m256i q;
-  __m256i q_hi;
+// A weight or activation block widened to int16: elements 0..15 and 16..31.
+struct Halves {
+  __m256i lo;
+  __m256i hi;
 };
 
-// The 16-bit mode's exact dot product of a weight block and an activation block, 8 int32
-// lanes (at most 4 * 127 * 32639 < 2^24 in magnitude).
-__m256i DotInt16(const Quants& w, const Quants& x) {
-  return _mm256_dpwssd_epi32(_mm256_dpwssd_epi32(_mm256_setzero_si256(), w.q, x.q), w.q_hi,
-                             x.q_hi);
+__m256i Load16(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+__m128i Load8(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+// Weight blocks: the quants of a block as int16 (Q4_0: nibble - 8, Q4_1: nibble, Q8_0:
+// the int8), the scale d and, for Q4_1, the minimum m as fp16 in the block's first bytes.
+template <class Block>
+struct WeightType;
+
+// 16 bytes of nibbles (element j low, j + 16 high) -> int16, minus `offset`.
+inline Halves Nibbles(const uint8_t* qs, int16_t offset) {
+  const __m256i bytes = _mm256_cvtepu8_epi16(Load8(qs));
+  const __m256i off = _mm256_set1_epi16(offset);
+  return {_mm256_sub_epi16(_mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), off),
+          _mm256_sub_epi16(_mm256_srli_epi16(bytes, 4), off)};
+}
+
+template <>
+struct WeightType<BlockQ4_0> {
+  static constexpr bool kHasMin = false;
+  static Halves Widen(const BlockQ4_0* b) { return Nibbles(b->qs, 8); }
+};
+
+template <>
+struct WeightType<BlockQ4_1> {
+  static constexpr bool kHasMin = true;
+  static Halves Widen(const BlockQ4_1* b) { return Nibbles(b->qs, 0); }
+};
+
+template <>
+struct WeightType<BlockQ8_0> {
+  static constexpr bool kHasMin = false;
+  static Halves Widen(const BlockQ8_0* b) {
+    return {_mm256_cvtepi8_epi16(Load8(b->qs)), _mm256_cvtepi8_epi16(Load8(b->qs + 16))};
+  }
+};
+
+// Activation blocks widened to int16, and one int16 pair of them as an int32.
+template <class Activation>
+Halves WidenActivations(const Activation* a) {
+  if constexpr (kInt16Quants<Activation>) {
+    return {Load16(a->qs), Load16(a->qs + 16)};
+  } else {
+    return {_mm256_cvtepi8_epi16(Load8(a->qs)), _mm256_cvtepi8_epi16(Load8(a->qs + 16))};
+  }
 }
 
 template <class Activation>
-Quants LoadQuants(const Activation* a) {
-  if constexpr (kInt16Quants<Activation>) {
-    return {LoadBytes(a->qs), LoadBytes(a->qs + 16)};
-  } else {
-    return {LoadBytes(a->qs), _mm256_setzero_si256()};
+int32_t ActivationPair(const Activation& a, int j) {
+  const auto lo = static_cast<uint16_t>(a.qs[2 * j]);
+  const auto hi = static_cast<uint16_t>(a.qs[2 * j + 1]);
+  return static_cast<int32_t>(static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16));
+}
+
+// ---- Batches: tokens in lanes ----
+
+// One group of kLanes tokens' activations for one block, transposed: pairs[j] holds pair
+// j of every token, d and s the tokens' scales and sums. Lanes past the batch are 0.
+struct TokenBlock {
+  __m512i pairs[kPairs];
+  __m512 d;
+  __m512 s;
+};
+
+// Transposes tokens [first, first + count) of x (n_blocks blocks per token) into
+// out[0 .. n_blocks).
+template <class Activation>
+void TransposeGroup(const Activation* x, int64_t n_blocks, int64_t first, int count,
+                    TokenBlock* out) {
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    alignas(64) int32_t pairs[kPairs][kLanes] = {};
+    alignas(64) float d[kLanes] = {};
+    alignas(64) float s[kLanes] = {};
+    for (int t = 0; t < count; ++t) {
+      const Activation& a = x[(first + t) * n_blocks + b];
+      for (int j = 0; j < kPairs; ++j) pairs[j][t] = ActivationPair(a, j);
+      d[t] = a.d;
+      if constexpr (kHasSum<Activation>) s[t] = a.s;
+    }
+    TokenBlock& block = out[b];
+    for (int j = 0; j < kPairs; ++j) block.pairs[j] = _mm512_load_si512(pairs[j]);
+    block.d = _mm512_load_ps(d);
+    block.s = _mm512_load_ps(s);
   }
 }
 
-// Q4_0 and Q4_1: x = d q + m (Q4_0: m = -8 d), q in 0..15 feeds vpdpbusd unsigned as it
-// is (16 bits: zero-extended to int16); the offset adds m * s per block, s = dx * sum(qx)
-// coming with the activations. Token j's scale d * dx is in lane 2j of the product
-// vector, its offset m * s in lane 2j + 1.
-template <bool kSixteenBit>
-struct NibblePolicy {
-  static constexpr int kLanesPerToken = 2;
-  static constexpr bool kHasOffset = true;
-  using Activation = typename ActivationFor<BlockQ4_1, kSixteenBit>::type;
-  struct Decoded {
-    Quants q;
-    __m256 dm;  // [d m d m ...]
-  };
-  using Token = Quants;
-  static Token Load(const Activation* a) { return LoadQuants(a); }
-  // 16 bytes of packed nibbles, low nibbles (elements 0..15) first.
-  static Quants Nibbles(const uint8_t* qs) {
-    if constexpr (kSixteenBit) {
-      const __m256i bytes =
-          _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
-      return {_mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), _mm256_srli_epi16(bytes, 4)};
-    } else {
-      return {UnpackNibbles(qs), _mm256_setzero_si256()};
-    }
-  }
-  // [dx0 s0 dx1 s1 ...] for tokens a[0], a[stride], ... (T <= 4); unused lanes 0.
-  template <int T>
-  static __m256 TokenScales(const Activation* a, int64_t stride) {
-    __m128i pair[4];
-    for (int j = 0; j < 4; ++j) {
-      pair[j] = j < T ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&a[j * stride].d))
-                      : _mm_setzero_si128();
-    }
-    const __m128i lo = _mm_unpacklo_epi64(pair[0], pair[1]);
-    const __m128i hi = _mm_unpacklo_epi64(pair[2], pair[3]);
-    return _mm256_castsi256_ps(_mm256_set_m128i(hi, lo));
-  }
-  // Below 4 * 15 * 32639 < 2^21: converts to float exactly.
-  static __m256i Dot(const Decoded& w, const Token& x) {
-    if constexpr (kSixteenBit) {
-      return DotInt16(w.q, x);
-    } else {
-      return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w.q.q, x.q);
-    }
-  }
-};
-
-template <bool kSixteenBit>
-struct Q4_0Policy : NibblePolicy<kSixteenBit> {
-  using Weight = BlockQ4_0;
-  using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
-  static Decoded Decode(const BlockQ4_0* b) {
-    const __m256 d = _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(&b->d)));
-    return {Q4_0Policy::Nibbles(b->qs),
-            _mm256_mul_ps(d, _mm256_setr_ps(1, -8, 1, -8, 1, -8, 1, -8))};
-  }
-};
-
-template <bool kSixteenBit>
-struct Q4_1Policy : NibblePolicy<kSixteenBit> {
-  using Weight = BlockQ4_1;
-  using Decoded = typename NibblePolicy<kSixteenBit>::Decoded;
-  static Decoded Decode(const BlockQ4_1* b) {
-    // d and m are adjacent: one 32-bit broadcast and one conversion give [d m d m ...].
-    return {Q4_1Policy::Nibbles(b->qs),
-            _mm256_cvtph_ps(_mm_broadcastd_epi32(_mm_loadu_si32(&b->d)))};
-  }
-};
-
-// Q8_0, 16 bits: both operands signed int16 (the weights sign-extended), as vpdpwssd
-// takes them. 8 bits: vpdpbusd needs one unsigned operand, so the activations are biased,
-// q + 128 (xor with 0x80), and dot(w, q + 128) = dot(w, q) + 128 * sum(w) is taken back by
-// starting the accumulation at -128 * sum(w), computed once per weight block. Token j's
-// scale d * dx is in lane j.
-template <bool kSixteenBit>
-struct Q8_0Policy {
-  static constexpr int kLanesPerToken = 1;
-  static constexpr bool kHasOffset = false;
-  using Weight = BlockQ8_0;
-  using Activation = typename ActivationFor<BlockQ8_0, kSixteenBit>::type;
-  struct Decoded {
-    Quants q;
-    __m256i start;  // 8 bits: -128 * (sum of each group of 4 weights)
-    __m256 dm;      // [d d d ...]
-  };
-  using Token = Quants;  // 8 bits: q + 128
-  static Decoded Decode(const BlockQ8_0* b) {
-    const __m256 d = _mm256_cvtph_ps(_mm_broadcastw_epi16(_mm_loadu_si16(&b->d)));
-    if constexpr (kSixteenBit) {
-      const auto* qs = reinterpret_cast<const __m128i*>(b->qs);
-      return {{_mm256_cvtepi8_epi16(_mm_loadu_si128(qs)),
-               _mm256_cvtepi8_epi16(_mm_loadu_si128(qs + 1))},
-              _mm256_setzero_si256(),
-              d};
-    } else {
-      const __m256i q = LoadBytes(b->qs);
-      const __m256i sum128 =
-          _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128), q);
-      return {{q, _mm256_setzero_si256()}, _mm256_sub_epi32(_mm256_setzero_si256(), sum128), d};
-    }
-  }
-  static Token Load(const Activation* a) {
-    if constexpr (kSixteenBit) {
-      return LoadQuants(a);
-    } else {
-      return {_mm256_xor_si256(LoadBytes(a->qs), _mm256_set1_epi8(-128)), _mm256_setzero_si256()};
-    }
-  }
-  // [dx0 dx1 ...] for tokens a[0], a[stride], ... (T <= 4); unused lanes 0.
-  template <int T>
-  static __m256 TokenScales(const Activation* a, int64_t stride) {
-    float d[4];
-    for (int j = 0; j < 4; ++j) d[j] = j < T ? a[j * stride].d : 0.0f;
-    return _mm256_zextps128_ps256(_mm_setr_ps(d[0], d[1], d[2], d[3]));
-  }
-  // At most 4 * 127 * 32639 < 2^24 (8 bits, once the bias is taken back, 4 * 127 * 128):
-  // exact in float.
-  static __m256i Dot(const Decoded& w, const Token& x) {
-    if constexpr (kSixteenBit) {
-      return DotInt16(w.q, x);
-    } else {
-      return _mm256_dpbusd_epi32(w.start, x.q, w.q.q);
-    }
-  }
-};
-
-// y (T, y_stride)[:, 0..R) = W (R, len) . x (T, len), len in blocks.
-template <class P, int R, int T>
-void Tile(const typename P::Weight* w, const typename P::Activation* x, int64_t len,
-          float* y, int64_t y_stride) {
-  static_assert(T * P::kLanesPerToken <= 8, "one product vector holds every token");
-  __m256 acc[R][T];
-  __m256 offsets[R];
+// y[token, row] for R rows (R weight row pointers) x G token groups over all blocks.
+template <class Block, int R, int G>
+void TokenTile(const Block* const* rows, const TokenBlock* const* groups, int64_t n_blocks,
+               __m512 (&out)[R][G]) {
+  using W = WeightType<Block>;
+  __m512 acc[R][G];
   for (int i = 0; i < R; ++i) {
-    offsets[i] = _mm256_setzero_ps();
-    for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
   }
-  for (int64_t k = 0; k < len; ++k) {
-    typename P::Token tokens[T];
-    for (int j = 0; j < T; ++j) tokens[j] = P::Load(x + j * len + k);
-    const __m256 token_scales = P::template TokenScales<T>(x + k, len);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    alignas(64) int32_t w_pairs[R][kPairs];
     for (int i = 0; i < R; ++i) {
-      // Prefetching never faults, so running past the matrix is harmless.
-      const auto ahead = reinterpret_cast<uintptr_t>(w + i * len + k) + kPrefetchBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T1);
-      const typename P::Decoded wd = P::Decode(w + i * len + k);
-      const __m256 products = _mm256_mul_ps(wd.dm, token_scales);
-      if constexpr (P::kHasOffset) offsets[i] = _mm256_add_ps(offsets[i], products);
-      for (int j = 0; j < T; ++j) {
-        const __m256 dot = _mm256_cvtepi32_ps(P::Dot(wd, tokens[j]));
-        // One vpermps; a store and broadcast loads get forwarded by the compiler into two
-        // shuffles, measured no faster.
-        const __m256 scale =
-            _mm256_permutexvar_ps(_mm256_set1_epi32(j * P::kLanesPerToken), products);
-        acc[i][j] = _mm256_fmadd_ps(dot, scale, acc[i][j]);
+      _mm_prefetch(reinterpret_cast<const char*>(rows[i] + b) + kPrefetchBytes, _MM_HINT_T1);
+      const Halves h = W::Widen(rows[i] + b);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w_pairs[i]), h.lo);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w_pairs[i] + kPairs / 2), h.hi);
+    }
+    // Kept in memory, so that each pair below is one broadcast load; left to itself the
+    // compiler keeps the widened blocks in registers and extracts every pair with shuffles.
+    asm volatile("" : : "r"(w_pairs) : "memory");
+    __m512i dot[R][G];
+    for (int g = 0; g < G; ++g) {
+      const __m512i x = groups[g][b].pairs[0];
+      for (int i = 0; i < R; ++i) dot[i][g] = _mm512_madd_epi16(x, _mm512_set1_epi32(w_pairs[i][0]));
+    }
+    for (int j = 1; j < kPairs; ++j) {
+      for (int g = 0; g < G; ++g) {
+        const __m512i x = groups[g][b].pairs[j];
+        for (int i = 0; i < R; ++i) {
+          dot[i][g] = _mm512_dpwssd_epi32(dot[i][g], x, _mm512_set1_epi32(w_pairs[i][j]));
+        }
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      const __m128 dm = _mm_cvtph_ps(_mm_loadu_si32(rows[i] + b));  // [d m ...]
+      const __m512 d = _mm512_set1_ps(_mm_cvtss_f32(dm));
+      const __m512 m = _mm512_set1_ps(_mm_cvtss_f32(_mm_movehdup_ps(dm)));
+      for (int g = 0; g < G; ++g) {
+        const TokenBlock& tokens = groups[g][b];
+        const __m512 scale = _mm512_mul_ps(d, tokens.d);
+        acc[i][g] = _mm512_add_ps(acc[i][g], _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dot[i][g])));
+        if constexpr (W::kHasMin) acc[i][g] = _mm512_add_ps(acc[i][g], _mm512_mul_ps(m, tokens.s));
       }
     }
   }
   for (int i = 0; i < R; ++i) {
-    alignas(32) float offset[8];
-    _mm256_store_ps(offset, offsets[i]);
-    for (int j = 0; j < T; ++j) {
-      float sum = HorizontalSum(acc[i][j]);
-      if constexpr (P::kHasOffset) sum += offset[2 * j + 1];
-      y[j * y_stride + i] = sum;
+    for (int g = 0; g < G; ++g) out[i][g] = acc[i][g];
+  }
+}
+
+// Writes the lanes of `v` that are real tokens: y[(first + t) * y_stride].
+void StoreTokens(__m512 v, int count, float* y, int64_t y_stride) {
+  alignas(64) float lanes[kLanes];
+  _mm512_store_ps(lanes, v);
+  for (int t = 0; t < count; ++t) y[t * y_stride] = lanes[t];
+}
+
+template <class Block, int R, int G>
+void TokenRows(const Block* w, int64_t n_blocks, int64_t row, const TokenBlock* const* groups,
+               const int* counts, int64_t first_token, float* y, int64_t y_stride) {
+  const Block* rows[R];
+  for (int i = 0; i < R; ++i) rows[i] = w + (row + i) * n_blocks;
+  __m512 out[R][G];
+  TokenTile<Block, R, G>(rows, groups, n_blocks, out);
+  for (int g = 0; g < G; ++g) {
+    for (int i = 0; i < R; ++i) {
+      StoreTokens(out[i][g], counts[g], y + (first_token + g * kLanes) * y_stride + row + i,
+                  y_stride);
     }
   }
 }
 
-// Tile<P, R, T'> for the n < T leftover tokens, T' = n.
-template <class P, int R, int T>
-void LeftoverTile(int64_t n, const typename P::Weight* w, const typename P::Activation* x,
-                  int64_t len, float* y, int64_t y_stride) {
-  if constexpr (T > 1) {
-    if (n == T - 1) return Tile<P, R, T - 1>(w, x, len, y, y_stride);
-    LeftoverTile<P, R, T - 1>(n, w, x, len, y, y_stride);
+// Rows [row_begin, row_end) against the token groups of one tile column.
+template <class Block, int G>
+void TokenColumn(const Block* w, int64_t n_blocks, int64_t row_begin, int64_t row_end,
+                 const TokenBlock* const* groups, const int* counts, int64_t first_token,
+                 float* y, int64_t y_stride) {
+  int64_t r = row_begin;
+  for (; r + kTileRows <= row_end; r += kTileRows) {
+    TokenRows<Block, kTileRows, G>(w, n_blocks, r, groups, counts, first_token, y, y_stride);
+  }
+  for (; r < row_end; ++r) {
+    TokenRows<Block, 1, G>(w, n_blocks, r, groups, counts, first_token, y, y_stride);
   }
 }
 
-// R weight rows against all n_tokens activation rows, kTileTokens at a time.
-template <class P, int R>
-void RowGroup(const typename P::Weight* w, const typename P::Activation* x, int64_t len,
-              int64_t n_tokens, float* y, int64_t y_stride) {
-  int64_t t = 0;
-  for (; t + kTileTokens <= n_tokens; t += kTileTokens) {
-    Tile<P, R, kTileTokens>(w, x + t * len, len, y + t * y_stride, y_stride);
+template <class Block, class Activation>
+void TokenLaneMatMul(const Block* w, int64_t n_blocks, int64_t row_begin, int64_t row_end,
+                     const Activation* x, int64_t n_tokens, float* y, int64_t y_stride) {
+  // The transposed activations of one tile column; per thread, reused across calls.
+  thread_local std::vector<TokenBlock> scratch;
+  const int64_t n_groups = (n_tokens + kLanes - 1) / kLanes;
+  for (int64_t g0 = 0; g0 < n_groups; g0 += kTileGroups) {
+    const int groups_here = static_cast<int>(std::min<int64_t>(kTileGroups, n_groups - g0));
+    if (scratch.size() < static_cast<size_t>(kTileGroups * n_blocks)) {
+      scratch.resize(kTileGroups * n_blocks);
+    }
+    const TokenBlock* groups[kTileGroups];
+    int counts[kTileGroups];
+    for (int g = 0; g < groups_here; ++g) {
+      const int64_t first = (g0 + g) * kLanes;
+      counts[g] = static_cast<int>(std::min<int64_t>(kLanes, n_tokens - first));
+      TransposeGroup(x, n_blocks, first, counts[g], scratch.data() + g * n_blocks);
+      groups[g] = scratch.data() + g * n_blocks;
+    }
+    const int64_t first_token = g0 * kLanes;
+    if (groups_here == kTileGroups) {
+      TokenColumn<Block, kTileGroups>(w, n_blocks, row_begin, row_end, groups, counts,
+                                      first_token, y, y_stride);
+    } else {
+      TokenColumn<Block, 1>(w, n_blocks, row_begin, row_end, groups, counts, first_token, y,
+                            y_stride);
+    }
   }
-  LeftoverTile<P, R, kTileTokens>(n_tokens - t, w, x + t * len, len, y + t * y_stride,
-                                  y_stride);
 }
 
-template <class P>
+// ---- Decode: rows in lanes ----
+
+// Eight vectors of 8 partial sums -> one vector of their 8 totals, vector i in lane i.
+__m256i SumEach(const __m256i (&p)[kDecodeRows]) {
+  const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]);
+  const __m256i h23 = _mm256_hadd_epi32(p[2], p[3]);
+  const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]);
+  const __m256i h67 = _mm256_hadd_epi32(p[6], p[7]);
+  const __m256i q0 = _mm256_hadd_epi32(h01, h23);  // [0..3 of elements 0-3 | of 4-7]
+  const __m256i q1 = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+                          _mm256_permute2x128_si256(q0, q1, 0x31));
+}
+
+// y[row] for kDecodeRows rows and one token: the first `count` rows are real, the others
+// repeat the last real row and are not stored. (Two such vectors side by side, 16 row
+// streams, measured slower.)
+template <class Block, class Activation>
+void DecodeRows(const Block* w, int64_t n_blocks, int64_t row, int count, const Activation* x,
+                float* y) {
+  using W = WeightType<Block>;
+  const Block* rows[kDecodeRows];
+  alignas(32) int32_t offsets[kDecodeRows];  // bytes from the first row
+  for (int i = 0; i < kDecodeRows; ++i) {
+    rows[i] = w + (row + std::min(i, count - 1)) * n_blocks;
+    offsets[i] = static_cast<int32_t>(reinterpret_cast<const char*>(rows[i]) -
+                                      reinterpret_cast<const char*>(rows[0]));
+  }
+  const __m256i gather_offsets = _mm256_load_si256(reinterpret_cast<const __m256i*>(offsets));
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const Halves xb = WidenActivations(x + b);
+    __m256i partial[kDecodeRows];
+    for (int i = 0; i < kDecodeRows; ++i) {
+      // Prefetching never faults, so running past the matrix is harmless.
+      _mm_prefetch(reinterpret_cast<const char*>(rows[i] + b) + kPrefetchBytes, _MM_HINT_T1);
+      const Halves wb = W::Widen(rows[i] + b);
+      partial[i] = _mm256_dpwssd_epi32(_mm256_madd_epi16(wb.lo, xb.lo), wb.hi, xb.hi);
+    }
+    const __m256 dot = _mm256_cvtepi32_ps(SumEach(partial));
+    // d (and m) of the rows' blocks: their first 4 bytes, fp16 d in the low half.
+    const __m256i head =
+        _mm256_i32gather_epi32(reinterpret_cast<const int*>(rows[0] + b), gather_offsets, 1);
+    const __m256 d = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(head));
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(x[b].d)), dot));
+    if constexpr (W::kHasMin) {
+      const __m256 m = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(_mm256_srli_epi32(head, 16)));
+      acc = _mm256_add_ps(acc, _mm256_mul_ps(m, _mm256_set1_ps(x[b].s)));
+    }
+  }
+  alignas(32) float lanes[kDecodeRows];
+  _mm256_store_ps(lanes, acc);
+  for (int i = 0; i < count; ++i) y[row + i] = lanes[i];
+}
+
+template <class Block, class Activation>
+void DecodeMatVec(const Block* w, int64_t n_blocks, int64_t row_begin, int64_t row_end,
+                  const Activation* x, float* y) {
+  for (int64_t r = row_begin; r < row_end; r += kDecodeRows) {
+    const int count = static_cast<int>(std::min<int64_t>(kDecodeRows, row_end - r));
+    DecodeRows(w, n_blocks, r, count, x, y);
+  }
+}
+
+template <class Block, bool kSixteenBit>
 void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end, const void* x,
             int64_t n_tokens, float* y, int64_t y_stride) {
-  const int64_t len = cols / kQuantBlock;
-  const auto* weights = static_cast<const typename P::Weight*>(w);
-  const auto* acts = static_cast<const typename P::Activation*>(x);
-  int64_t r = row_begin;
-  if (n_tokens == 1) {
-    for (; r + kDecodeRows <= row_end; r += kDecodeRows) {
-      Tile<P, kDecodeRows, 1>(weights + r * len, acts, len, y + r, y_stride);
-    }
+  using Activation = typename ActivationFor<Block, kSixteenBit>::type;
+  const int64_t n_blocks = cols / kQuantBlock;
+  const auto* weights = static_cast<const Block*>(w);
+  const auto* acts = static_cast<const Activation*>(x);
+  if (n_tokens >= kTokenLaneMin) {
+    return TokenLaneMatMul(weights, n_blocks, row_begin, row_end, acts, n_tokens, y, y_stride);
   }
-  for (; r + kTileRows <= row_end; r += kTileRows) {
-    RowGroup<P, kTileRows>(weights + r * len, acts, len, n_tokens, y + r, y_stride);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    DecodeMatVec(weights, n_blocks, row_begin, row_end, acts + t * n_blocks, y + t * y_stride);
   }
-  for (; r < row_end; ++r) RowGroup<P, 1>(weights + r * len, acts, len, n_tokens, y + r, y_stride);
 }
 
 // The products of one precision; the activation preparation stays the AVX2 table's.
 template <bool kSixteenBit>
 void SetQuantProducts(QuantKernels& quant) {
-  quant.matmul_q4_0 = MatMul<Q4_0Policy<kSixteenBit>>;
-  quant.matmul_q4_1 = MatMul<Q4_1Policy<kSixteenBit>>;
-  quant.matmul_q8_0 = MatMul<Q8_0Policy<kSixteenBit>>;
+  quant.matmul_q4_0 = MatMul<BlockQ4_0, kSixteenBit>;
+  quant.matmul_q4_1 = MatMul<BlockQ4_1, kSixteenBit>;
+  quant.matmul_q8_0 = MatMul<BlockQ8_0, kSixteenBit>;
 }
 
 }  // namespace
