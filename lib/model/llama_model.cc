@@ -47,30 +47,42 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
   int64_t longest = 0;
   for (const TokenSlot& s : slots) longest = std::max(longest, s.pos + 1);
   const int64_t n = static_cast<int64_t>(slots.size());
-  // Tasks run head-major, so that each thread's contiguous share holds every token (and
+  // Tasks run KV-head-major, so that each thread's contiguous share holds every token (and
   // every context length) for a few heads: token-major shares would give one thread the
-  // long prompt positions and another the short ones.
-  pool.ParallelFor(n * c.n_heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(longest);
+  // long prompt positions and another the short ones. A task serves the `group` query
+  // heads that share a KV head, each block of keys and values once for all of them: the
+  // block is read from memory for the first head and from L1 for the others. Each head's
+  // kernel calls and their order are those of a head on its own.
+  pool.ParallelFor(n * c.n_kv_heads, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores(group * longest);
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t h = task / n, t = task % n;
+      const int64_t kv_head = task / n, t = task % n;
       const TokenSlot& slot = slots[t];
-      const int64_t kv_offset = (h / group) * hd;
+      const int64_t kv_offset = kv_head * hd;
       const int64_t len = slot.pos + 1;
-      const float* qh = q + t * c.q_dim() + h * hd;
+      const float* qh = q + t * c.q_dim() + kv_head * group * hd;
+      float* oh = out + t * c.q_dim() + kv_head * group * hd;
       // One kernel call per block of positions, whose rows lie kv_dim apart; each row's
       // result depends on that row alone, so a block size changes no bits.
       for (int64_t p = 0; p < len; p += bt) {
         const float* keys = cache.Key(layer, slot.block_table[p / bt], 0) + kv_offset;
-        cpu::DotRowsF32(qh, keys, c.kv_dim(), std::min(bt, len - p), hd, &scores[p]);
+        for (int64_t g = 0; g < group; ++g) {
+          cpu::DotRowsF32(qh + g * hd, keys, c.kv_dim(), std::min(bt, len - p), hd,
+                          &scores[g * longest + p]);
+        }
       }
-      for (int64_t p = 0; p < len; ++p) scores[p] *= scale;
-      cpu::SoftmaxInPlace(scores.data(), len);
-      float* oh = out + t * c.q_dim() + h * hd;
-      std::fill(oh, oh + hd, 0.0f);
+      for (int64_t g = 0; g < group; ++g) {
+        float* head_scores = &scores[g * longest];
+        for (int64_t p = 0; p < len; ++p) head_scores[p] *= scale;
+        cpu::SoftmaxInPlace(head_scores, len);
+      }
+      std::fill(oh, oh + group * hd, 0.0f);
       for (int64_t p = 0; p < len; p += bt) {
         const float* values = cache.Value(layer, slot.block_table[p / bt], 0) + kv_offset;
-        cpu::AxpyRowsF32(&scores[p], values, c.kv_dim(), std::min(bt, len - p), oh, hd);
+        for (int64_t g = 0; g < group; ++g) {
+          cpu::AxpyRowsF32(&scores[g * longest + p], values, c.kv_dim(),
+                           std::min(bt, len - p), oh + g * hd, hd);
+        }
       }
     }
   });
