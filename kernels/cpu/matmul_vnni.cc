@@ -1,6 +1,6 @@
-// AVX-512 matrix products for the quantised weight types, on int16 pair products
-// (vpmaddwd / vpdpwssd: AVX512BW, AVX512_VNNI, AVX512VL). Both activation precisions
-// take the same path: 8-bit activations are widened to int16 on load.
+// AVX-512 matrix products for the quantised weight types (AVX512BW, AVX512_VNNI,
+// AVX512VL): int16 pair products (vpdpwssd) for the 16-bit activations and for decode,
+// byte products (vpdpbusd) for batches of 8-bit activations.
 //
 // Every (row, token) output is computed as the portable kernels compute it, bit for bit:
 // per block, the exact int32 dot product of the weight quants and the activation quants,
@@ -10,12 +10,15 @@
 //
 // - Batches (n_tokens >= kTokenLaneMin): 16 tokens in the lanes of a 512-bit vector. The
 //   activations of each group of 16 tokens are first transposed into vectors that hold
-//   one int16 pair (elements 2j, 2j+1) of every token; a weight block, widened to int16
-//   once, is then broadcast a pair at a time, so one vpdpwssd does 32 multiply-adds of
-//   16 tokens and nothing is summed across lanes. Tiles of 4 rows x 32 tokens.
+//   one 32-bit word of every token's block (an int16 pair, or 4 bytes); a weight block,
+//   decoded once, is then broadcast a word at a time, so one vpdpwssd (vpdpbusd) does 32
+//   (64) multiply-adds of 16 tokens and nothing is summed across lanes. Tiles of 4 rows
+//   x 32 tokens.
 // - Decode (fewer tokens): 8 weight rows per 256-bit vector of sums. Each row's block
 //   gives 8 partial int32 sums, and one add tree reduces eight rows' partials to one
 //   vector with a row in each lane, so scaling and accumulating run on 8 rows at once.
+//   Decode reads every weight once and is bound by memory, so 8-bit activations are
+//   widened to int16 there rather than given a path of their own.
 //
 // Batch invariance follows: whichever path, tile or lane computes an output, it runs the
 // same integer sum and the same float operations in the same order. This file is built
@@ -27,6 +30,7 @@
 #include <vector>
 
 #include "kernels/cpu/activation_blocks.h"
+#include "kernels/cpu/avx2_util.h"
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/quant_types.h"
 
@@ -41,7 +45,6 @@ namespace {
 constexpr size_t kPrefetchBytes = 8192;
 
 constexpr int kLanes = 16;         // tokens per 512-bit vector
-constexpr int kPairs = kQuantBlock / 2;  // int16 pairs per block
 constexpr int kTileRows = 4;
 constexpr int kTileGroups = 2;  // groups of kLanes tokens per tile
 constexpr int kDecodeRows = 8;  // one 256-bit vector of row sums
@@ -58,8 +61,8 @@ struct Halves {
 __m256i Load16(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 __m128i Load8(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
-// Weight blocks: the quants of a block as int16 (Q4_0: nibble - 8, Q4_1: nibble, Q8_0:
-// the int8), the scale d and, for Q4_1, the minimum m as fp16 in the block's first bytes.
+// Weight blocks: the quants of a block (Q4_0: nibble - 8, Q4_1: nibble, Q8_0: the int8)
+// widened to int16 or as bytes in element order, the scale d and, for Q4_1, the minimum m as fp16 in the block's first bytes.
 template <class Block>
 struct WeightType;
 
@@ -75,12 +78,16 @@ template <>
 struct WeightType<BlockQ4_0> {
   static constexpr bool kHasMin = false;
   static Halves Widen(const BlockQ4_0* b) { return Nibbles(b->qs, 8); }
+  static __m256i Bytes(const BlockQ4_0* b) {
+    return _mm256_sub_epi8(avx2::UnpackNibbles(b->qs), _mm256_set1_epi8(8));
+  }
 };
 
 template <>
 struct WeightType<BlockQ4_1> {
   static constexpr bool kHasMin = true;
   static Halves Widen(const BlockQ4_1* b) { return Nibbles(b->qs, 0); }
+  static __m256i Bytes(const BlockQ4_1* b) { return avx2::UnpackNibbles(b->qs); }
 };
 
 template <>
@@ -89,6 +96,7 @@ struct WeightType<BlockQ8_0> {
   static Halves Widen(const BlockQ8_0* b) {
     return {_mm256_cvtepi8_epi16(Load8(b->qs)), _mm256_cvtepi8_epi16(Load8(b->qs + 16))};
   }
+  static __m256i Bytes(const BlockQ8_0* b) { return Load16(b->qs); }
 };
 
 // Activation blocks widened to int16, and one int16 pair of them as an int32.
@@ -101,75 +109,124 @@ Halves WidenActivations(const Activation* a) {
   }
 }
 
-template <class Activation>
-int32_t ActivationPair(const Activation& a, int j) {
-  const auto lo = static_cast<uint16_t>(a.qs[2 * j]);
-  const auto hi = static_cast<uint16_t>(a.qs[2 * j + 1]);
-  return static_cast<int32_t>(static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16));
-}
-
 // ---- Batches: tokens in lanes ----
 
-// One group of kLanes tokens' activations for one block, transposed: pairs[j] holds pair
-// j of every token, d and s the tokens' scales and sums. Lanes past the batch are 0.
+// How a block is cut into 32-bit words, one per lane, and multiplied. A token vector holds
+// word j of 16 tokens, a weight word is broadcast to all lanes, and one instruction adds
+// the word's products into each token's int32 sum.
+template <bool kSixteenBit>
+struct LaneFormat;
+
+// 16-bit activations: 16 words of an int16 pair (elements 2j, 2j + 1), vpdpwssd.
+template <>
+struct LaneFormat<true> {
+  static constexpr int kWords = kQuantBlock / 2;
+  template <class Activation>
+  static int32_t TokenWord(const Activation& a, int j) {
+    const auto lo = static_cast<uint16_t>(a.qs[2 * j]);
+    const auto hi = static_cast<uint16_t>(a.qs[2 * j + 1]);
+    return static_cast<int32_t>(static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16));
+  }
+  // Stores the block's weight words; returns the start of its sums.
+  template <class Block>
+  static __m512i WeightWords(const Block* b, int32_t* words) {
+    const Halves h = WeightType<Block>::Widen(b);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words), h.lo);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words + kWords / 2), h.hi);
+    return _mm512_setzero_si512();
+  }
+  static __m512i Multiply(__m512i sum, __m512i tokens, __m512i weights) {
+    return _mm512_dpwssd_epi32(sum, tokens, weights);
+  }
+};
+
+// 8-bit activations: 8 words of 4 bytes (elements 4j .. 4j + 3), vpdpbusd, half the
+// instructions of the int16 pairs. vpdpbusd takes one unsigned operand and broadcasts
+// only the signed one, so the tokens are biased, q + 128, and each sum starts at
+// -128 * sum(w) of its weight block, which leaves exactly sum(q * w).
+template <>
+struct LaneFormat<false> {
+  static constexpr int kWords = kQuantBlock / 4;
+  template <class Activation>
+  static int32_t TokenWord(const Activation& a, int j) {
+    uint32_t word = 0;
+    for (int k = 0; k < 4; ++k) {
+      word |= static_cast<uint32_t>(static_cast<uint8_t>(a.qs[4 * j + k] + 128)) << (8 * k);
+    }
+    return static_cast<int32_t>(word);
+  }
+  template <class Block>
+  static __m512i WeightWords(const Block* b, int32_t* words) {
+    const __m256i bytes = WeightType<Block>::Bytes(b);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words), bytes);
+    const __m256i sums = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), bytes);
+    return _mm512_set1_epi32(-128 * avx2::HorizontalSum(sums));
+  }
+  static __m512i Multiply(__m512i sum, __m512i tokens, __m512i weights) {
+    return _mm512_dpbusd_epi32(sum, tokens, weights);
+  }
+};
+
+// One group of kLanes tokens' activations for one block, transposed: words[j] holds word j
+// of every token, d and s the tokens' scales and sums. Lanes past the batch are 0.
+template <bool kSixteenBit>
 struct TokenBlock {
-  __m512i pairs[kPairs];
+  __m512i words[LaneFormat<kSixteenBit>::kWords];
   __m512 d;
   __m512 s;
 };
 
 // Transposes tokens [first, first + count) of x (n_blocks blocks per token) into
 // out[0 .. n_blocks).
-template <class Activation>
+template <bool kSixteenBit, class Activation>
 void TransposeGroup(const Activation* x, int64_t n_blocks, int64_t first, int count,
-                    TokenBlock* out) {
+                    TokenBlock<kSixteenBit>* out) {
+  using F = LaneFormat<kSixteenBit>;
   for (int64_t b = 0; b < n_blocks; ++b) {
-    alignas(64) int32_t pairs[kPairs][kLanes] = {};
+    alignas(64) int32_t words[F::kWords][kLanes] = {};
     alignas(64) float d[kLanes] = {};
     alignas(64) float s[kLanes] = {};
     for (int t = 0; t < count; ++t) {
       const Activation& a = x[(first + t) * n_blocks + b];
-      for (int j = 0; j < kPairs; ++j) pairs[j][t] = ActivationPair(a, j);
+      for (int j = 0; j < F::kWords; ++j) words[j][t] = F::TokenWord(a, j);
       d[t] = a.d;
       if constexpr (kHasSum<Activation>) s[t] = a.s;
     }
-    TokenBlock& block = out[b];
-    for (int j = 0; j < kPairs; ++j) block.pairs[j] = _mm512_load_si512(pairs[j]);
+    TokenBlock<kSixteenBit>& block = out[b];
+    for (int j = 0; j < F::kWords; ++j) block.words[j] = _mm512_load_si512(words[j]);
     block.d = _mm512_load_ps(d);
     block.s = _mm512_load_ps(s);
   }
 }
 
 // y[token, row] for R rows (R weight row pointers) x G token groups over all blocks.
-template <class Block, int R, int G>
-void TokenTile(const Block* const* rows, const TokenBlock* const* groups, int64_t n_blocks,
-               __m512 (&out)[R][G]) {
-  using W = WeightType<Block>;
+template <bool kSixteenBit, class Block, int R, int G>
+void TokenTile(const Block* const* rows, const TokenBlock<kSixteenBit>* const* groups,
+               int64_t n_blocks, __m512 (&out)[R][G]) {
+  using F = LaneFormat<kSixteenBit>;
   __m512 acc[R][G];
   for (int i = 0; i < R; ++i) {
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < n_blocks; ++b) {
-    alignas(64) int32_t w_pairs[R][kPairs];
+    alignas(64) int32_t w_words[R][F::kWords];
+    __m512i start[R];
     for (int i = 0; i < R; ++i) {
       _mm_prefetch(reinterpret_cast<const char*>(rows[i] + b) + kPrefetchBytes, _MM_HINT_T1);
-      const Halves h = W::Widen(rows[i] + b);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(w_pairs[i]), h.lo);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(w_pairs[i] + kPairs / 2), h.hi);
+      start[i] = F::WeightWords(rows[i] + b, w_words[i]);
     }
-    // Kept in memory, so that each pair below is one broadcast load; left to itself the
-    // compiler keeps the widened blocks in registers and extracts every pair with shuffles.
-    asm volatile("" : : "r"(w_pairs) : "memory");
+    // Kept in memory, so that each word below is one broadcast load; left to itself the
+    // compiler keeps the weights in registers and extracts every word with shuffles.
+    asm volatile("" : : "r"(w_words) : "memory");
     __m512i dot[R][G];
-    for (int g = 0; g < G; ++g) {
-      const __m512i x = groups[g][b].pairs[0];
-      for (int i = 0; i < R; ++i) dot[i][g] = _mm512_madd_epi16(x, _mm512_set1_epi32(w_pairs[i][0]));
+    for (int i = 0; i < R; ++i) {
+      for (int g = 0; g < G; ++g) dot[i][g] = start[i];
     }
-    for (int j = 1; j < kPairs; ++j) {
+    for (int j = 0; j < F::kWords; ++j) {
       for (int g = 0; g < G; ++g) {
-        const __m512i x = groups[g][b].pairs[j];
+        const __m512i x = groups[g][b].words[j];
         for (int i = 0; i < R; ++i) {
-          dot[i][g] = _mm512_dpwssd_epi32(dot[i][g], x, _mm512_set1_epi32(w_pairs[i][j]));
+          dot[i][g] = F::Multiply(dot[i][g], x, _mm512_set1_epi32(w_words[i][j]));
         }
       }
     }
@@ -178,10 +235,12 @@ void TokenTile(const Block* const* rows, const TokenBlock* const* groups, int64_
       const __m512 d = _mm512_set1_ps(_mm_cvtss_f32(dm));
       const __m512 m = _mm512_set1_ps(_mm_cvtss_f32(_mm_movehdup_ps(dm)));
       for (int g = 0; g < G; ++g) {
-        const TokenBlock& tokens = groups[g][b];
+        const TokenBlock<kSixteenBit>& tokens = groups[g][b];
         const __m512 scale = _mm512_mul_ps(d, tokens.d);
         acc[i][g] = _mm512_add_ps(acc[i][g], _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dot[i][g])));
-        if constexpr (W::kHasMin) acc[i][g] = _mm512_add_ps(acc[i][g], _mm512_mul_ps(m, tokens.s));
+        if constexpr (WeightType<Block>::kHasMin) {
+          acc[i][g] = _mm512_add_ps(acc[i][g], _mm512_mul_ps(m, tokens.s));
+        }
       }
     }
   }
@@ -197,13 +256,14 @@ void StoreTokens(__m512 v, int count, float* y, int64_t y_stride) {
   for (int t = 0; t < count; ++t) y[t * y_stride] = lanes[t];
 }
 
-template <class Block, int R, int G>
-void TokenRows(const Block* w, int64_t n_blocks, int64_t row, const TokenBlock* const* groups,
-               const int* counts, int64_t first_token, float* y, int64_t y_stride) {
+template <bool kSixteenBit, class Block, int R, int G>
+void TokenRows(const Block* w, int64_t n_blocks, int64_t row,
+               const TokenBlock<kSixteenBit>* const* groups, const int* counts,
+               int64_t first_token, float* y, int64_t y_stride) {
   const Block* rows[R];
   for (int i = 0; i < R; ++i) rows[i] = w + (row + i) * n_blocks;
   __m512 out[R][G];
-  TokenTile<Block, R, G>(rows, groups, n_blocks, out);
+  TokenTile<kSixteenBit, Block, R, G>(rows, groups, n_blocks, out);
   for (int g = 0; g < G; ++g) {
     for (int i = 0; i < R; ++i) {
       StoreTokens(out[i][g], counts[g], y + (first_token + g * kLanes) * y_stride + row + i,
@@ -213,31 +273,33 @@ void TokenRows(const Block* w, int64_t n_blocks, int64_t row, const TokenBlock* 
 }
 
 // Rows [row_begin, row_end) against the token groups of one tile column.
-template <class Block, int G>
+template <bool kSixteenBit, class Block, int G>
 void TokenColumn(const Block* w, int64_t n_blocks, int64_t row_begin, int64_t row_end,
-                 const TokenBlock* const* groups, const int* counts, int64_t first_token,
-                 float* y, int64_t y_stride) {
+                 const TokenBlock<kSixteenBit>* const* groups, const int* counts,
+                 int64_t first_token, float* y, int64_t y_stride) {
   int64_t r = row_begin;
   for (; r + kTileRows <= row_end; r += kTileRows) {
-    TokenRows<Block, kTileRows, G>(w, n_blocks, r, groups, counts, first_token, y, y_stride);
+    TokenRows<kSixteenBit, Block, kTileRows, G>(w, n_blocks, r, groups, counts, first_token, y,
+                                                y_stride);
   }
   for (; r < row_end; ++r) {
-    TokenRows<Block, 1, G>(w, n_blocks, r, groups, counts, first_token, y, y_stride);
+    TokenRows<kSixteenBit, Block, 1, G>(w, n_blocks, r, groups, counts, first_token, y,
+                                        y_stride);
   }
 }
 
-template <class Block, class Activation>
+template <bool kSixteenBit, class Block, class Activation>
 void TokenLaneMatMul(const Block* w, int64_t n_blocks, int64_t row_begin, int64_t row_end,
                      const Activation* x, int64_t n_tokens, float* y, int64_t y_stride) {
   // The transposed activations of one tile column; per thread, reused across calls.
-  thread_local std::vector<TokenBlock> scratch;
+  thread_local std::vector<TokenBlock<kSixteenBit>> scratch;
   const int64_t n_groups = (n_tokens + kLanes - 1) / kLanes;
   for (int64_t g0 = 0; g0 < n_groups; g0 += kTileGroups) {
     const int groups_here = static_cast<int>(std::min<int64_t>(kTileGroups, n_groups - g0));
     if (scratch.size() < static_cast<size_t>(kTileGroups * n_blocks)) {
       scratch.resize(kTileGroups * n_blocks);
     }
-    const TokenBlock* groups[kTileGroups];
+    const TokenBlock<kSixteenBit>* groups[kTileGroups];
     int counts[kTileGroups];
     for (int g = 0; g < groups_here; ++g) {
       const int64_t first = (g0 + g) * kLanes;
@@ -247,11 +309,11 @@ void TokenLaneMatMul(const Block* w, int64_t n_blocks, int64_t row_begin, int64_
     }
     const int64_t first_token = g0 * kLanes;
     if (groups_here == kTileGroups) {
-      TokenColumn<Block, kTileGroups>(w, n_blocks, row_begin, row_end, groups, counts,
-                                      first_token, y, y_stride);
+      TokenColumn<kSixteenBit, Block, kTileGroups>(w, n_blocks, row_begin, row_end, groups,
+                                                   counts, first_token, y, y_stride);
     } else {
-      TokenColumn<Block, 1>(w, n_blocks, row_begin, row_end, groups, counts, first_token, y,
-                            y_stride);
+      TokenColumn<kSixteenBit, Block, 1>(w, n_blocks, row_begin, row_end, groups, counts,
+                                         first_token, y, y_stride);
     }
   }
 }
@@ -328,7 +390,8 @@ void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end, con
   const auto* weights = static_cast<const Block*>(w);
   const auto* acts = static_cast<const Activation*>(x);
   if (n_tokens >= kTokenLaneMin) {
-    return TokenLaneMatMul(weights, n_blocks, row_begin, row_end, acts, n_tokens, y, y_stride);
+    return TokenLaneMatMul<kSixteenBit>(weights, n_blocks, row_begin, row_end, acts, n_tokens, y,
+                                        y_stride);
   }
   for (int64_t t = 0; t < n_tokens; ++t) {
     DecodeMatVec(weights, n_blocks, row_begin, row_end, acts + t * n_blocks, y + t * y_stride);
