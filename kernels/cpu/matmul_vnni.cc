@@ -36,7 +36,9 @@
 
 // GCC 12 reports the self-initialised _mm512_undefined_ps() inside its own intrinsics
 // (conversions, broadcasts) as maybe-uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace hearth::cpu {
 namespace {

@@ -162,5 +162,43 @@ INSTANTIATE_TEST_SUITE_P(AllImplementations, MatMulInvarianceTest,
                                                               ActivationPrecision::k8Bit)),
                          ParamName);
 
+// The AVX-512 products compute each output as the portable kernels do (an exact int32 sum
+// per block, then the same float operations in the same order), so the two tables agree
+// bit for bit on the quantised types, whichever of its paths (rows or tokens in lanes)
+// the AVX-512 table takes.
+TEST(Avx512VnniMatMulTest, EqualsPortableBitForBit) {
+  const KernelTable* vnni = Avx512VnniKernels();
+  if (vnni == nullptr) GTEST_SKIP() << "this CPU or build lacks avx512vnni";
+  std::mt19937 rng(11);
+  for (const GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ8_0}) {
+    for (const ActivationPrecision precision :
+         {ActivationPrecision::k16Bit, ActivationPrecision::k8Bit}) {
+      for (const int64_t cols : {32, 576, 1536}) {
+        const std::vector<std::byte> w = RandomWeights(type, cols, rng);
+        std::normal_distribution<float> normal;
+        std::vector<float> x(kMaxTokens * cols);
+        for (float& v : x) v = normal(rng) * (rng() % 41 == 0 ? 20.0f : 1.0f);
+        std::vector<std::byte> prepared(ActivationRowBytes(type, cols, precision) * kMaxTokens);
+        PrepareActivations(type, x.data(), kMaxTokens, cols, prepared.data(), precision);
+        for (const int64_t n_tokens : {1, 3, 4, 17, 32, 67}) {
+          std::vector<float> want(n_tokens * kRows), got(n_tokens * kRows);
+          ForceKernelsForTesting(&PortableKernels());
+          MatMulRows(type, w.data(), cols, 0, kRows, prepared.data(), n_tokens, want.data(),
+                     kRows, precision);
+          ForceKernelsForTesting(vnni);
+          MatMulRows(type, w.data(), cols, 0, kRows, prepared.data(), n_tokens, got.data(),
+                     kRows, precision);
+          ForceKernelsForTesting(nullptr);
+          for (size_t i = 0; i < want.size(); ++i) {
+            ASSERT_EQ(Bits(got[i]), Bits(want[i]))
+                << TypeName(static_cast<uint32_t>(type)) << " cols=" << cols
+                << " n_tokens=" << n_tokens << " i=" << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hearth::cpu
