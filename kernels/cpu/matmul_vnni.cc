@@ -34,9 +34,10 @@
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/quant_types.h"
 
-// GCC 12 reports the self-initialised _mm512_undefined_ps() inside its own intrinsics
-// (conversions, broadcasts) as maybe-uninitialized.
+// GCC 12 reports the self-initialised _mm512_undefined_*() inside its own intrinsics
+// (conversions, broadcasts, shuffles) as uninitialised.
 #if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
@@ -123,11 +124,10 @@ struct LaneFormat;
 template <>
 struct LaneFormat<true> {
   static constexpr int kWords = kQuantBlock / 2;
+  // A token's block as its words, word j in lane j.
   template <class Activation>
-  static int32_t TokenWord(const Activation& a, int j) {
-    const auto lo = static_cast<uint16_t>(a.qs[2 * j]);
-    const auto hi = static_cast<uint16_t>(a.qs[2 * j + 1]);
-    return static_cast<int32_t>(static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16));
+  static __m512i TokenWords(const Activation& a) {
+    return _mm512_loadu_si512(a.qs);
   }
   // Stores the block's weight words; returns the start of its sums.
   template <class Block>
@@ -150,12 +150,8 @@ template <>
 struct LaneFormat<false> {
   static constexpr int kWords = kQuantBlock / 4;
   template <class Activation>
-  static int32_t TokenWord(const Activation& a, int j) {
-    uint32_t word = 0;
-    for (int k = 0; k < 4; ++k) {
-      word |= static_cast<uint32_t>(static_cast<uint8_t>(a.qs[4 * j + k] + 128)) << (8 * k);
-    }
-    return static_cast<int32_t>(word);
+  static __m512i TokenWords(const Activation& a) {
+    return _mm512_zextsi256_si512(_mm256_xor_si256(Load16(a.qs), _mm256_set1_epi8(-128)));
   }
   template <class Block>
   static __m512i WeightWords(const Block* b, int32_t* words) {
@@ -178,6 +174,34 @@ struct TokenBlock {
   __m512 s;
 };
 
+// rows[t] (16 words each) -> out[j] = word j of every row, in lane t.
+void Transpose16x16(const __m512i (&rows)[kLanes], __m512i (&out)[kLanes]) {
+  // Pairs of rows, then quads, interleaved within each 128-bit lane: u[4q + c] holds
+  // rows 4q..4q+3 of column 4L + c in lane L.
+  __m512i t[kLanes], u[kLanes];
+  for (int k = 0; k < kLanes; k += 2) {
+    t[k] = _mm512_unpacklo_epi32(rows[k], rows[k + 1]);
+    t[k + 1] = _mm512_unpackhi_epi32(rows[k], rows[k + 1]);
+  }
+  for (int q = 0; q < kLanes; q += 4) {
+    u[q] = _mm512_unpacklo_epi64(t[q], t[q + 2]);
+    u[q + 1] = _mm512_unpackhi_epi64(t[q], t[q + 2]);
+    u[q + 2] = _mm512_unpacklo_epi64(t[q + 1], t[q + 3]);
+    u[q + 3] = _mm512_unpackhi_epi64(t[q + 1], t[q + 3]);
+  }
+  // Then the four quads' 128-bit lanes gathered per column.
+  for (int c = 0; c < 4; ++c) {
+    const __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x88);  // lanes 0, 2
+    const __m512i v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xdd);  // lanes 1, 3
+    const __m512i w0 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x88);
+    const __m512i w1 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xdd);
+    out[c] = _mm512_shuffle_i32x4(v0, w0, 0x88);
+    out[4 + c] = _mm512_shuffle_i32x4(v1, w1, 0x88);
+    out[8 + c] = _mm512_shuffle_i32x4(v0, w0, 0xdd);
+    out[12 + c] = _mm512_shuffle_i32x4(v1, w1, 0xdd);
+  }
+}
+
 // Transposes tokens [first, first + count) of x (n_blocks blocks per token) into
 // out[0 .. n_blocks).
 template <bool kSixteenBit, class Activation>
@@ -185,17 +209,22 @@ void TransposeGroup(const Activation* x, int64_t n_blocks, int64_t first, int co
                     TokenBlock<kSixteenBit>* out) {
   using F = LaneFormat<kSixteenBit>;
   for (int64_t b = 0; b < n_blocks; ++b) {
-    alignas(64) int32_t words[F::kWords][kLanes] = {};
+    __m512i rows[kLanes], words[kLanes];
     alignas(64) float d[kLanes] = {};
     alignas(64) float s[kLanes] = {};
-    for (int t = 0; t < count; ++t) {
+    for (int t = 0; t < kLanes; ++t) {
+      if (t >= count) {
+        rows[t] = _mm512_setzero_si512();
+        continue;
+      }
       const Activation& a = x[(first + t) * n_blocks + b];
-      for (int j = 0; j < F::kWords; ++j) words[j][t] = F::TokenWord(a, j);
+      rows[t] = F::TokenWords(a);
       d[t] = a.d;
       if constexpr (kHasSum<Activation>) s[t] = a.s;
     }
+    Transpose16x16(rows, words);
     TokenBlock<kSixteenBit>& block = out[b];
-    for (int j = 0; j < F::kWords; ++j) block.words[j] = _mm512_load_si512(words[j]);
+    for (int j = 0; j < F::kWords; ++j) block.words[j] = words[j];
     block.d = _mm512_load_ps(d);
     block.s = _mm512_load_ps(s);
   }
