@@ -171,36 +171,40 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
   }
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = weights_.layers[l];
-    for (t = 0; t < n; ++t) {
-      cpu::RmsNorm(&a.x[t * c.dim], w.attn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
-    }
+    ForEachToken(pool, n, [&](int64_t i) {
+      cpu::RmsNorm(&a.x[i * c.dim], w.attn_norm, c.dim, c.rms_eps, &a.xb[i * c.dim]);
+    });
     const MatMulOutput qkv[] = {{&w.wq, a.q.data()}, {&w.wk, a.k.data()}, {&w.wv, a.v.data()}};
     ParallelMatMul(qkv, a.xb.data(), n, precision, a.scratch, pool);
-    for (t = 0; t < n; ++t) {
-      const int64_t pos = slots[t].pos;
-      const int64_t block = slots[t].block_table[pos / bt], slot = pos % bt;
-      cpu::RopeInPlace(&a.q[t * c.q_dim()], c.n_heads, c.head_dim, pos, c.rope_theta);
-      cpu::RopeInPlace(&a.k[t * c.kv_dim()], c.n_kv_heads, c.head_dim, pos, c.rope_theta);
-      std::memcpy(cache.Key(l, block, slot), &a.k[t * c.kv_dim()], c.kv_dim() * sizeof(float));
-      std::memcpy(cache.Value(l, block, slot), &a.v[t * c.kv_dim()], c.kv_dim() * sizeof(float));
-    }
+    ForEachToken(pool, n, [&](int64_t i) {
+      const int64_t pos = slots[i].pos;
+      const int64_t block = slots[i].block_table[pos / bt], slot = pos % bt;
+      cpu::RopeInPlace(&a.q[i * c.q_dim()], c.n_heads, c.head_dim, pos, c.rope_theta);
+      cpu::RopeInPlace(&a.k[i * c.kv_dim()], c.n_kv_heads, c.head_dim, pos, c.rope_theta);
+      std::memcpy(cache.Key(l, block, slot), &a.k[i * c.kv_dim()], c.kv_dim() * sizeof(float));
+      std::memcpy(cache.Value(l, block, slot), &a.v[i * c.kv_dim()], c.kv_dim() * sizeof(float));
+    });
     Attention(c, l, cache, slots, a.q.data(), a.attn.data(), pool);
     const MatMulOutput wo[] = {{&w.wo, a.xb.data()}};
     ParallelMatMul(wo, a.attn.data(), n, precision, a.scratch, pool);
-    for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
-
-    for (t = 0; t < n; ++t) {
-      cpu::RmsNorm(&a.x[t * c.dim], w.ffn_norm, c.dim, c.rms_eps, &a.xb[t * c.dim]);
-    }
+    // The residual and the next norm together, per token.
+    ForEachToken(pool, n, [&](int64_t i) {
+      float* x = &a.x[i * c.dim];
+      float* xb = &a.xb[i * c.dim];
+      for (int64_t j = 0; j < c.dim; ++j) x[j] += xb[j];
+      cpu::RmsNorm(x, w.ffn_norm, c.dim, c.rms_eps, xb);
+    });
     const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
     ParallelMatMul(gate_up, a.xb.data(), n, precision, a.scratch, pool);
     // Row by row: a vector kernel's tail must fall on the same elements whatever the batch.
-    for (t = 0; t < n; ++t) {
-      cpu::SwiGluInPlace(&a.gate[t * c.ffn_dim], &a.up[t * c.ffn_dim], c.ffn_dim);
-    }
+    ForEachToken(pool, n, [&](int64_t i) {
+      cpu::SwiGluInPlace(&a.gate[i * c.ffn_dim], &a.up[i * c.ffn_dim], c.ffn_dim);
+    });
     const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
     ParallelMatMul(down, a.gate.data(), n, precision, a.scratch, pool);
-    for (int64_t i = 0; i < n * c.dim; ++i) a.x[i] += a.xb[i];
+    ForEachToken(pool, n, [&](int64_t i) {
+      for (int64_t j = i * c.dim; j < (i + 1) * c.dim; ++j) a.x[j] += a.xb[j];
+    });
   }
   // Only the rows whose logits are wanted go through the (large) output projection.
   const int64_t rows = static_cast<int64_t>(logit_rows.size());

@@ -9,13 +9,30 @@ namespace {
 // on the narrowest matrices (192 rows).
 constexpr int64_t kRowGrain = 16;
 
+// Fewer tokens than this run their per-token work on the calling thread: a token's norm or
+// quantisation takes about a microsecond, as long as handing work to the pool.
+constexpr int64_t kParallelTokens = 4;
+
 }  // namespace
 
+void ForEachToken(ThreadPool& pool, int64_t n, const std::function<void(int64_t)>& fn) {
+  if (n < kParallelTokens || pool.size() == 1) {
+    for (int64_t t = 0; t < n; ++t) fn(t);
+    return;
+  }
+  pool.ParallelFor(n, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) fn(t);
+  });
+}
+
 void* MatMulScratch::Prepare(cpu::GgmlType type, const float* x, int64_t n_tokens,
-                             int64_t cols, cpu::ActivationPrecision precision) {
-  const size_t bytes = cpu::ActivationRowBytes(type, cols, precision) * n_tokens;
-  if (buffer_.size() < bytes) buffer_.resize(bytes);
-  cpu::PrepareActivations(type, x, n_tokens, cols, buffer_.data(), precision);
+                             int64_t cols, cpu::ActivationPrecision precision, ThreadPool& pool) {
+  const size_t row_bytes = cpu::ActivationRowBytes(type, cols, precision);
+  if (buffer_.size() < row_bytes * n_tokens) buffer_.resize(row_bytes * n_tokens);
+  ForEachToken(pool, n_tokens, [&](int64_t t) {
+    cpu::PrepareActivations(type, x + t * cols, 1, cols, buffer_.data() + t * row_bytes,
+                            precision);
+  });
   return buffer_.data();
 }
 
@@ -31,7 +48,7 @@ void ParallelMatMul(absl::Span<const MatMulOutput> outputs, const float* x, int6
       return;
     }
   }
-  const void* xq = scratch.Prepare(first.type, x, n_tokens, first.cols, precision);
+  const void* xq = scratch.Prepare(first.type, x, n_tokens, first.cols, precision, pool);
   int64_t total_rows = 0;
   for (const MatMulOutput& o : outputs) total_rows += o.weight->rows;
   // The concatenated row range [0, total_rows) is split across threads; each thread's

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -22,12 +23,17 @@ struct MatMulOutput {
 // Scratch for prepared activations, reused across calls to avoid allocation per step.
 class MatMulScratch {
  public:
+  // Prepares x's rows across `pool` (ForEachToken).
   void* Prepare(cpu::GgmlType type, const float* x, int64_t n_tokens, int64_t cols,
-                cpu::ActivationPrecision precision);
+                cpu::ActivationPrecision precision, ThreadPool& pool);
 
  private:
   std::vector<std::byte> buffer_;
 };
+
+// fn(t) for every t in [0, n) across `pool`, or on the calling thread alone when n is
+// too small for waking the workers to pay (a decode step of one or a few sequences).
+void ForEachToken(ThreadPool& pool, int64_t n, const std::function<void(int64_t)>& fn);
 
 // For each output o: o.y (n_tokens, o.weight->rows) = x (n_tokens, cols) @ o.weight^T.
 // All weights must have the same number of columns. x is prepared once when they share
