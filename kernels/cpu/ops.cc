@@ -1,9 +1,10 @@
 // Public entry points of the float ops; RoPE has a single implementation, since its cost
-// is in sin/cos, which are computed once per pair.
+// is in sin/cos, which are computed once per pair (and by the model once per position).
 #include "kernels/cpu/ops.h"
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cpu/dispatch.h"
 
@@ -14,14 +15,26 @@ void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* o
 }
 
 void RopeInPlace(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float theta) {
+  std::vector<float> angles(head_dim);
+  RopeAngles(head_dim, pos, theta, angles.data());
+  RopeRotate(x, n_heads, head_dim, angles.data());
+}
+
+void RopeAngles(int64_t head_dim, int64_t pos, float theta, float* angles) {
   // Angles in double: pos * theta^(-2i/d) reaches thousands of radians at long
   // positions, where a float angle would already be off by whole percent of a turn.
   for (int64_t i = 0; i < head_dim / 2; ++i) {
     const double angle = static_cast<double>(pos) *
                          std::pow(static_cast<double>(theta),
                                   -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
-    const auto cos_a = static_cast<float>(std::cos(angle));
-    const auto sin_a = static_cast<float>(std::sin(angle));
+    angles[2 * i] = static_cast<float>(std::cos(angle));
+    angles[2 * i + 1] = static_cast<float>(std::sin(angle));
+  }
+}
+
+void RopeRotate(float* x, int64_t n_heads, int64_t head_dim, const float* angles) {
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const float cos_a = angles[2 * i], sin_a = angles[2 * i + 1];
     for (int64_t h = 0; h < n_heads; ++h) {
       float* pair = x + h * head_dim + 2 * i;
       const float x0 = pair[0], x1 = pair[1];

@@ -16,6 +16,14 @@ void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* o
 // x: (n_heads, head_dim)
 void RopeInPlace(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float theta);
 
+// RopeInPlace in two halves, so that a position's angles are computed once for every
+// layer and for both Q and K (the trigonometry costs far more than the rotation):
+// angles (head_dim,) = [cos a_0, sin a_0, cos a_1, sin a_1, ...] for position pos, and
+// the rotation of x (n_heads, head_dim) by them. Together they equal RopeInPlace bit for
+// bit.
+void RopeAngles(int64_t head_dim, int64_t pos, float theta, float* angles);
+void RopeRotate(float* x, int64_t n_heads, int64_t head_dim, const float* angles);
+
 // x (n,) -> softmax(x) in place, computed stably (max subtracted).
 void SoftmaxInPlace(float* x, int64_t n);
 

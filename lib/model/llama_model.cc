@@ -18,7 +18,7 @@ namespace {
 struct Activations {
   explicit Activations(const LlamaConfig& c, int64_t n)
       : x(n * c.dim), xb(n * c.dim), q(n * c.q_dim()), k(n * c.kv_dim()), v(n * c.kv_dim()),
-        attn(n * c.q_dim()), gate(n * c.ffn_dim), up(n * c.ffn_dim) {}
+        attn(n * c.q_dim()), gate(n * c.ffn_dim), up(n * c.ffn_dim), rope(n * c.head_dim) {}
   std::vector<float> x;     // (n, dim) residual stream
   std::vector<float> xb;    // (n, dim) normed input / projection output
   std::vector<float> q;     // (n, n_heads * head_dim)
@@ -27,6 +27,7 @@ struct Activations {
   std::vector<float> attn;  // (n, n_heads * head_dim)
   std::vector<float> gate;  // (n, ffn_dim)
   std::vector<float> up;    // (n, ffn_dim)
+  std::vector<float> rope;  // (n, head_dim) each token's RoPE angles (cpu::RopeAngles)
   MatMulScratch scratch;
 };
 
@@ -169,6 +170,9 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
                          &a.x[t++ * c.dim]);
     }
   }
+  ForEachToken(pool, n, [&](int64_t i) {
+    cpu::RopeAngles(c.head_dim, slots[i].pos, c.rope_theta, &a.rope[i * c.head_dim]);
+  });
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = weights_.layers[l];
     ForEachToken(pool, n, [&](int64_t i) {
@@ -179,8 +183,9 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
     ForEachToken(pool, n, [&](int64_t i) {
       const int64_t pos = slots[i].pos;
       const int64_t block = slots[i].block_table[pos / bt], slot = pos % bt;
-      cpu::RopeInPlace(&a.q[i * c.q_dim()], c.n_heads, c.head_dim, pos, c.rope_theta);
-      cpu::RopeInPlace(&a.k[i * c.kv_dim()], c.n_kv_heads, c.head_dim, pos, c.rope_theta);
+      const float* angles = &a.rope[i * c.head_dim];
+      cpu::RopeRotate(&a.q[i * c.q_dim()], c.n_heads, c.head_dim, angles);
+      cpu::RopeRotate(&a.k[i * c.kv_dim()], c.n_kv_heads, c.head_dim, angles);
       std::memcpy(cache.Key(l, block, slot), &a.k[i * c.kv_dim()], c.kv_dim() * sizeof(float));
       std::memcpy(cache.Value(l, block, slot), &a.v[i * c.kv_dim()], c.kv_dim() * sizeof(float));
     });
