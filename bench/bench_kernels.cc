@@ -219,8 +219,7 @@ void BM_BatchStepMatMuls(benchmark::State& state) {
 }
 BENCHMARK(BM_BatchStepMatMuls)
     ->ArgNames({"tokens", "bits"})
-    ->Args({32, 16})
-    ->Args({32, 8})
+    ->ArgsProduct({{4, 8, 16, 32}, {16, 8}})
     ->Unit(benchmark::kMillisecond);
 
 // The ceiling: sum a buffer far larger than the caches, 4 independent sums so that the

@@ -8,12 +8,12 @@
 // the whole block's sum in one integer before converting is what lets the products run
 // with rows or tokens in the vector lanes instead of the block's elements:
 //
-// - Batches (n_tokens >= kTokenLaneMin): 16 tokens in the lanes of a 512-bit vector. The
-//   activations of each group of 16 tokens are first transposed into vectors that hold
-//   one 32-bit word of every token's block (an int16 pair, or 4 bytes); a weight block,
-//   decoded once, is then broadcast a word at a time, so one vpdpwssd (vpdpbusd) does 32
-//   (64) multiply-adds of 16 tokens and nothing is summed across lanes. Tiles of 4 rows
-//   x 32 tokens.
+// - Batches (n_tokens >= kTokenLaneMin): 16 tokens in the lanes of a 512-bit vector (8 in
+//   a 256-bit one for batches of 8 or fewer). The activations of each group of tokens are
+//   first transposed into vectors that hold one 32-bit word of every token's block (an
+//   int16 pair, or 4 bytes); a weight block, decoded once, is then broadcast a word at a
+//   time, so one vpdpwssd (vpdpbusd) does 32 (64) multiply-adds of 16 tokens and nothing
+//   is summed across lanes. Tiles of 4 rows x 2 token vectors.
 // - Decode (fewer tokens): 8 weight rows per 256-bit vector of sums. Each row's block
 //   gives 8 partial int32 sums, and one add tree reduces eight rows' partials to one
 //   vector with a row in each lane, so scaling and accumulating run on 8 rows at once.
@@ -47,12 +47,12 @@ namespace {
 // L2 prefetch ahead of each weight row keeps the row streams of a tile in flight.
 constexpr size_t kPrefetchBytes = 8192;
 
-constexpr int kLanes = 16;         // tokens per 512-bit vector
 constexpr int kTileRows = 4;
-constexpr int kTileGroups = 2;  // groups of kLanes tokens per tile
+constexpr int kTileGroups = 2;  // token vectors per tile
 constexpr int kDecodeRows = 8;  // one 256-bit vector of row sums
 // Below this many tokens most lanes of a token vector would be idle; each token then
-// takes the decode path, which reads the (cache-resident) weights again per token.
+// takes the decode path, which reads the (mostly cache-resident) weights again per token:
+// a step of 2 tokens' products took 13.5 ms that way against 23.5 ms in token lanes.
 constexpr int64_t kTokenLaneMin = 4;
 
 // A weight or activation block widened to int16: elements 0..15 and 16..31.
@@ -114,8 +114,45 @@ Halves WidenActivations(const Activation* a) {
 
 // ---- Batches: tokens in lanes ----
 
+// Vectors of tokens: 512-bit (16 tokens) for batches of more than 8, 256-bit (8 tokens)
+// for smaller ones, where a 512-bit vector would run half empty or worse. Every lane
+// runs the same operations either way.
+struct Wide {
+  using Int = __m512i;
+  using Float = __m512;
+  static constexpr int kLanes = 16;
+  static Int FromWords(__m512i v) { return v; }
+  static Int Set1(int32_t v) { return _mm512_set1_epi32(v); }
+  static Int Dpwssd(Int sum, Int a, Int b) { return _mm512_dpwssd_epi32(sum, a, b); }
+  static Int Dpbusd(Int sum, Int a, Int b) { return _mm512_dpbusd_epi32(sum, a, b); }
+  static Float Zero() { return _mm512_setzero_ps(); }
+  static Float Set1(float v) { return _mm512_set1_ps(v); }
+  static Float Load(const float* p) { return _mm512_load_ps(p); }
+  static void Store(float* p, Float v) { _mm512_store_ps(p, v); }
+  static Float Convert(Int v) { return _mm512_cvtepi32_ps(v); }
+  static Float Mul(Float a, Float b) { return _mm512_mul_ps(a, b); }
+  static Float Add(Float a, Float b) { return _mm512_add_ps(a, b); }
+};
+
+struct Narrow {
+  using Int = __m256i;
+  using Float = __m256;
+  static constexpr int kLanes = 8;
+  static Int FromWords(__m512i v) { return _mm512_castsi512_si256(v); }
+  static Int Set1(int32_t v) { return _mm256_set1_epi32(v); }
+  static Int Dpwssd(Int sum, Int a, Int b) { return _mm256_dpwssd_epi32(sum, a, b); }
+  static Int Dpbusd(Int sum, Int a, Int b) { return _mm256_dpbusd_epi32(sum, a, b); }
+  static Float Zero() { return _mm256_setzero_ps(); }
+  static Float Set1(float v) { return _mm256_set1_ps(v); }
+  static Float Load(const float* p) { return _mm256_load_ps(p); }
+  static void Store(float* p, Float v) { _mm256_store_ps(p, v); }
+  static Float Convert(Int v) { return _mm256_cvtepi32_ps(v); }
+  static Float Mul(Float a, Float b) { return _mm256_mul_ps(a, b); }
+  static Float Add(Float a, Float b) { return _mm256_add_ps(a, b); }
+};
+
 // How a block is cut into 32-bit words, one per lane, and multiplied. A token vector holds
-// word j of 16 tokens, a weight word is broadcast to all lanes, and one instruction adds
+// word j of every token, a weight word is broadcast to all lanes, and one instruction adds
 // the word's products into each token's int32 sum.
 template <bool kSixteenBit>
 struct LaneFormat;
@@ -129,16 +166,18 @@ struct LaneFormat<true> {
   static __m512i TokenWords(const Activation& a) {
     return _mm512_loadu_si512(a.qs);
   }
-  // Stores the block's weight words; returns the start of its sums.
+  // Stores the block's weight words; returns the value its sums start from.
   template <class Block>
-  static __m512i WeightWords(const Block* b, int32_t* words) {
+  static int32_t WeightWords(const Block* b, int32_t* words) {
     const Halves h = WeightType<Block>::Widen(b);
     _mm256_store_si256(reinterpret_cast<__m256i*>(words), h.lo);
     _mm256_store_si256(reinterpret_cast<__m256i*>(words + kWords / 2), h.hi);
-    return _mm512_setzero_si512();
+    return 0;
   }
-  static __m512i Multiply(__m512i sum, __m512i tokens, __m512i weights) {
-    return _mm512_dpwssd_epi32(sum, tokens, weights);
+  template <class V>
+  static typename V::Int Multiply(typename V::Int sum, typename V::Int tokens,
+                                  typename V::Int weights) {
+    return V::Dpwssd(sum, tokens, weights);
   }
 };
 
@@ -154,36 +193,38 @@ struct LaneFormat<false> {
     return _mm512_zextsi256_si512(_mm256_xor_si256(Load16(a.qs), _mm256_set1_epi8(-128)));
   }
   template <class Block>
-  static __m512i WeightWords(const Block* b, int32_t* words) {
+  static int32_t WeightWords(const Block* b, int32_t* words) {
     const __m256i bytes = WeightType<Block>::Bytes(b);
     _mm256_store_si256(reinterpret_cast<__m256i*>(words), bytes);
     const __m256i sums = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), bytes);
-    return _mm512_set1_epi32(-128 * avx2::HorizontalSum(sums));
+    return -128 * avx2::HorizontalSum(sums);
   }
-  static __m512i Multiply(__m512i sum, __m512i tokens, __m512i weights) {
-    return _mm512_dpbusd_epi32(sum, tokens, weights);
+  template <class V>
+  static typename V::Int Multiply(typename V::Int sum, typename V::Int tokens,
+                                  typename V::Int weights) {
+    return V::Dpbusd(sum, tokens, weights);
   }
 };
 
-// One group of kLanes tokens' activations for one block, transposed: words[j] holds word j
-// of every token, d and s the tokens' scales and sums. Lanes past the batch are 0.
-template <bool kSixteenBit>
+// One group of V::kLanes tokens' activations for one block, transposed: words[j] holds
+// word j of every token, d and s the tokens' scales and sums. Lanes past the batch are 0.
+template <bool kSixteenBit, class V>
 struct TokenBlock {
-  __m512i words[LaneFormat<kSixteenBit>::kWords];
-  __m512 d;
-  __m512 s;
+  typename V::Int words[LaneFormat<kSixteenBit>::kWords];
+  typename V::Float d;
+  typename V::Float s;
 };
 
 // rows[t] (16 words each) -> out[j] = word j of every row, in lane t.
-void Transpose16x16(const __m512i (&rows)[kLanes], __m512i (&out)[kLanes]) {
+void Transpose16x16(const __m512i (&rows)[16], __m512i (&out)[16]) {
   // Pairs of rows, then quads, interleaved within each 128-bit lane: u[4q + c] holds
   // rows 4q..4q+3 of column 4L + c in lane L.
-  __m512i t[kLanes], u[kLanes];
-  for (int k = 0; k < kLanes; k += 2) {
+  __m512i t[16], u[16];
+  for (int k = 0; k < 16; k += 2) {
     t[k] = _mm512_unpacklo_epi32(rows[k], rows[k + 1]);
     t[k + 1] = _mm512_unpackhi_epi32(rows[k], rows[k + 1]);
   }
-  for (int q = 0; q < kLanes; q += 4) {
+  for (int q = 0; q < 16; q += 4) {
     u[q] = _mm512_unpacklo_epi64(t[q], t[q + 2]);
     u[q + 1] = _mm512_unpackhi_epi64(t[q], t[q + 2]);
     u[q + 2] = _mm512_unpacklo_epi64(t[q + 1], t[q + 3]);
@@ -202,46 +243,43 @@ void Transpose16x16(const __m512i (&rows)[kLanes], __m512i (&out)[kLanes]) {
   }
 }
 
-// Transposes tokens [first, first + count) of x (n_blocks blocks per token) into
-// out[0 .. n_blocks).
-template <bool kSixteenBit, class Activation>
+// Transposes tokens [first, first + count) of x (n_blocks blocks per token), count <=
+// V::kLanes, into out[0 .. n_blocks).
+template <bool kSixteenBit, class V, class Activation>
 void TransposeGroup(const Activation* x, int64_t n_blocks, int64_t first, int count,
-                    TokenBlock<kSixteenBit>* out) {
+                    TokenBlock<kSixteenBit, V>* out) {
   using F = LaneFormat<kSixteenBit>;
   for (int64_t b = 0; b < n_blocks; ++b) {
-    __m512i rows[kLanes], words[kLanes];
-    alignas(64) float d[kLanes] = {};
-    alignas(64) float s[kLanes] = {};
-    for (int t = 0; t < kLanes; ++t) {
-      if (t >= count) {
-        rows[t] = _mm512_setzero_si512();
-        continue;
-      }
+    __m512i rows[16], words[16];
+    alignas(64) float d[V::kLanes] = {};
+    alignas(64) float s[V::kLanes] = {};
+    for (__m512i& row : rows) row = _mm512_setzero_si512();
+    for (int t = 0; t < std::min(count, V::kLanes); ++t) {
       const Activation& a = x[(first + t) * n_blocks + b];
       rows[t] = F::TokenWords(a);
       d[t] = a.d;
       if constexpr (kHasSum<Activation>) s[t] = a.s;
     }
     Transpose16x16(rows, words);
-    TokenBlock<kSixteenBit>& block = out[b];
-    for (int j = 0; j < F::kWords; ++j) block.words[j] = words[j];
-    block.d = _mm512_load_ps(d);
-    block.s = _mm512_load_ps(s);
+    TokenBlock<kSixteenBit, V>& block = out[b];
+    for (int j = 0; j < F::kWords; ++j) block.words[j] = V::FromWords(words[j]);
+    block.d = V::Load(d);
+    block.s = V::Load(s);
   }
 }
 
 // y[token, row] for R rows (R weight row pointers) x G token groups over all blocks.
-template <bool kSixteenBit, class Block, int R, int G>
-void TokenTile(const Block* const* rows, const TokenBlock<kSixteenBit>* const* groups,
-               int64_t n_blocks, __m512 (&out)[R][G]) {
+template <bool kSixteenBit, class V, class Block, int R, int G>
+void TokenTile(const Block* const* rows, const TokenBlock<kSixteenBit, V>* const* groups,
+               int64_t n_blocks, typename V::Float (&out)[R][G]) {
   using F = LaneFormat<kSixteenBit>;
-  __m512 acc[R][G];
+  typename V::Float acc[R][G];
   for (int i = 0; i < R; ++i) {
-    for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
+    for (int g = 0; g < G; ++g) acc[i][g] = V::Zero();
   }
   for (int64_t b = 0; b < n_blocks; ++b) {
     alignas(64) int32_t w_words[R][F::kWords];
-    __m512i start[R];
+    int32_t start[R];
     for (int i = 0; i < R; ++i) {
       _mm_prefetch(reinterpret_cast<const char*>(rows[i] + b) + kPrefetchBytes, _MM_HINT_T1);
       start[i] = F::WeightWords(rows[i] + b, w_words[i]);
@@ -249,28 +287,28 @@ void TokenTile(const Block* const* rows, const TokenBlock<kSixteenBit>* const* g
     // Kept in memory, so that each word below is one broadcast load; left to itself the
     // compiler keeps the weights in registers and extracts every word with shuffles.
     asm volatile("" : : "r"(w_words) : "memory");
-    __m512i dot[R][G];
+    typename V::Int dot[R][G];
     for (int i = 0; i < R; ++i) {
-      for (int g = 0; g < G; ++g) dot[i][g] = start[i];
+      for (int g = 0; g < G; ++g) dot[i][g] = V::Set1(start[i]);
     }
     for (int j = 0; j < F::kWords; ++j) {
       for (int g = 0; g < G; ++g) {
-        const __m512i x = groups[g][b].words[j];
+        const typename V::Int x = groups[g][b].words[j];
         for (int i = 0; i < R; ++i) {
-          dot[i][g] = F::Multiply(dot[i][g], x, _mm512_set1_epi32(w_words[i][j]));
+          dot[i][g] = F::template Multiply<V>(dot[i][g], x, V::Set1(w_words[i][j]));
         }
       }
     }
     for (int i = 0; i < R; ++i) {
       const __m128 dm = _mm_cvtph_ps(_mm_loadu_si32(rows[i] + b));  // [d m ...]
-      const __m512 d = _mm512_set1_ps(_mm_cvtss_f32(dm));
-      const __m512 m = _mm512_set1_ps(_mm_cvtss_f32(_mm_movehdup_ps(dm)));
+      const typename V::Float d = V::Set1(_mm_cvtss_f32(dm));
+      const typename V::Float m = V::Set1(_mm_cvtss_f32(_mm_movehdup_ps(dm)));
       for (int g = 0; g < G; ++g) {
-        const TokenBlock<kSixteenBit>& tokens = groups[g][b];
-        const __m512 scale = _mm512_mul_ps(d, tokens.d);
-        acc[i][g] = _mm512_add_ps(acc[i][g], _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dot[i][g])));
+        const TokenBlock<kSixteenBit, V>& tokens = groups[g][b];
+        const typename V::Float scale = V::Mul(d, tokens.d);
+        acc[i][g] = V::Add(acc[i][g], V::Mul(scale, V::Convert(dot[i][g])));
         if constexpr (WeightType<Block>::kHasMin) {
-          acc[i][g] = _mm512_add_ps(acc[i][g], _mm512_mul_ps(m, tokens.s));
+          acc[i][g] = V::Add(acc[i][g], V::Mul(m, tokens.s));
         }
       }
     }
@@ -281,70 +319,71 @@ void TokenTile(const Block* const* rows, const TokenBlock<kSixteenBit>* const* g
 }
 
 // Writes the lanes of `v` that are real tokens: y[(first + t) * y_stride].
-void StoreTokens(__m512 v, int count, float* y, int64_t y_stride) {
-  alignas(64) float lanes[kLanes];
-  _mm512_store_ps(lanes, v);
+template <class V>
+void StoreTokens(typename V::Float v, int count, float* y, int64_t y_stride) {
+  alignas(64) float lanes[V::kLanes];
+  V::Store(lanes, v);
   for (int t = 0; t < count; ++t) y[t * y_stride] = lanes[t];
 }
 
-template <bool kSixteenBit, class Block, int R, int G>
+template <bool kSixteenBit, class V, class Block, int R, int G>
 void TokenRows(const Block* w, int64_t n_blocks, int64_t row,
-               const TokenBlock<kSixteenBit>* const* groups, const int* counts,
+               const TokenBlock<kSixteenBit, V>* const* groups, const int* counts,
                int64_t first_token, float* y, int64_t y_stride) {
   const Block* rows[R];
   for (int i = 0; i < R; ++i) rows[i] = w + (row + i) * n_blocks;
-  __m512 out[R][G];
-  TokenTile<kSixteenBit, Block, R, G>(rows, groups, n_blocks, out);
+  typename V::Float out[R][G];
+  TokenTile<kSixteenBit, V, Block, R, G>(rows, groups, n_blocks, out);
   for (int g = 0; g < G; ++g) {
     for (int i = 0; i < R; ++i) {
-      StoreTokens(out[i][g], counts[g], y + (first_token + g * kLanes) * y_stride + row + i,
-                  y_stride);
+      StoreTokens<V>(out[i][g], counts[g],
+                     y + (first_token + g * V::kLanes) * y_stride + row + i, y_stride);
     }
   }
 }
 
 // Rows [row_begin, row_end) against the token groups of one tile column.
-template <bool kSixteenBit, class Block, int G>
+template <bool kSixteenBit, class V, class Block, int G>
 void TokenColumn(const Block* w, int64_t n_blocks, int64_t row_begin, int64_t row_end,
-                 const TokenBlock<kSixteenBit>* const* groups, const int* counts,
+                 const TokenBlock<kSixteenBit, V>* const* groups, const int* counts,
                  int64_t first_token, float* y, int64_t y_stride) {
   int64_t r = row_begin;
   for (; r + kTileRows <= row_end; r += kTileRows) {
-    TokenRows<kSixteenBit, Block, kTileRows, G>(w, n_blocks, r, groups, counts, first_token, y,
-                                                y_stride);
+    TokenRows<kSixteenBit, V, Block, kTileRows, G>(w, n_blocks, r, groups, counts, first_token,
+                                                   y, y_stride);
   }
   for (; r < row_end; ++r) {
-    TokenRows<kSixteenBit, Block, 1, G>(w, n_blocks, r, groups, counts, first_token, y,
-                                        y_stride);
+    TokenRows<kSixteenBit, V, Block, 1, G>(w, n_blocks, r, groups, counts, first_token, y,
+                                           y_stride);
   }
 }
 
-template <bool kSixteenBit, class Block, class Activation>
+template <bool kSixteenBit, class V, class Block, class Activation>
 void TokenLaneMatMul(const Block* w, int64_t n_blocks, int64_t row_begin, int64_t row_end,
                      const Activation* x, int64_t n_tokens, float* y, int64_t y_stride) {
   // The transposed activations of one tile column; per thread, reused across calls.
-  thread_local std::vector<TokenBlock<kSixteenBit>> scratch;
-  const int64_t n_groups = (n_tokens + kLanes - 1) / kLanes;
+  thread_local std::vector<TokenBlock<kSixteenBit, V>> scratch;
+  const int64_t n_groups = (n_tokens + V::kLanes - 1) / V::kLanes;
   for (int64_t g0 = 0; g0 < n_groups; g0 += kTileGroups) {
     const int groups_here = static_cast<int>(std::min<int64_t>(kTileGroups, n_groups - g0));
     if (scratch.size() < static_cast<size_t>(kTileGroups * n_blocks)) {
       scratch.resize(kTileGroups * n_blocks);
     }
-    const TokenBlock<kSixteenBit>* groups[kTileGroups];
+    const TokenBlock<kSixteenBit, V>* groups[kTileGroups];
     int counts[kTileGroups];
     for (int g = 0; g < groups_here; ++g) {
-      const int64_t first = (g0 + g) * kLanes;
-      counts[g] = static_cast<int>(std::min<int64_t>(kLanes, n_tokens - first));
+      const int64_t first = (g0 + g) * V::kLanes;
+      counts[g] = static_cast<int>(std::min<int64_t>(V::kLanes, n_tokens - first));
       TransposeGroup(x, n_blocks, first, counts[g], scratch.data() + g * n_blocks);
       groups[g] = scratch.data() + g * n_blocks;
     }
-    const int64_t first_token = g0 * kLanes;
+    const int64_t first_token = g0 * V::kLanes;
     if (groups_here == kTileGroups) {
-      TokenColumn<kSixteenBit, Block, kTileGroups>(w, n_blocks, row_begin, row_end, groups,
-                                                   counts, first_token, y, y_stride);
+      TokenColumn<kSixteenBit, V, Block, kTileGroups>(w, n_blocks, row_begin, row_end, groups,
+                                                      counts, first_token, y, y_stride);
     } else {
-      TokenColumn<kSixteenBit, Block, 1>(w, n_blocks, row_begin, row_end, groups, counts,
-                                         first_token, y, y_stride);
+      TokenColumn<kSixteenBit, V, Block, 1>(w, n_blocks, row_begin, row_end, groups, counts,
+                                            first_token, y, y_stride);
     }
   }
 }
@@ -420,9 +459,13 @@ void MatMul(const void* w, int64_t cols, int64_t row_begin, int64_t row_end, con
   const int64_t n_blocks = cols / kQuantBlock;
   const auto* weights = static_cast<const Block*>(w);
   const auto* acts = static_cast<const Activation*>(x);
+  if (n_tokens > Narrow::kLanes) {
+    return TokenLaneMatMul<kSixteenBit, Wide>(weights, n_blocks, row_begin, row_end, acts,
+                                              n_tokens, y, y_stride);
+  }
   if (n_tokens >= kTokenLaneMin) {
-    return TokenLaneMatMul<kSixteenBit>(weights, n_blocks, row_begin, row_end, acts, n_tokens, y,
-                                        y_stride);
+    return TokenLaneMatMul<kSixteenBit, Narrow>(weights, n_blocks, row_begin, row_end, acts,
+                                                n_tokens, y, y_stride);
   }
   for (int64_t t = 0; t < n_tokens; ++t) {
     DecodeMatVec(weights, n_blocks, row_begin, row_end, acts + t * n_blocks, y + t * y_stride);
