@@ -28,7 +28,7 @@ namespace hearth::cpu {
 // How finely activations are quantised for the quantised weight types (F16/F32 weights
 // always take float32 activations).
 enum class ActivationPrecision {
-  // Two int8 planes per block, 256 q + q_lo: 100 % top-1 agreement with a float64
+  // One int16 plane per block, v = 256 q + q_lo: 100 % top-1 agreement with a float64
   // reference on SmolLM2-135M.
   k16Bit,
   // One int8 plane (as ggml's q8_0): half the integer products, ~97 % top-1 agreement.
