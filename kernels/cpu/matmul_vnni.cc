@@ -61,17 +61,19 @@ struct Halves {
   __m256i hi;
 };
 
-__m256i Load16(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-__m128i Load8(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+using avx2::LoadBytes;  // 32 bytes
+
+__m128i Load16Bytes(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
 // Weight blocks: the quants of a block (Q4_0: nibble - 8, Q4_1: nibble, Q8_0: the int8)
-// widened to int16 or as bytes in element order, the scale d and, for Q4_1, the minimum m as fp16 in the block's first bytes.
+// widened to int16 or as bytes in element order; the scale d and, for Q4_1, the minimum m
+// are fp16 in the block's first bytes.
 template <class Block>
 struct WeightType;
 
 // 16 bytes of nibbles (element j low, j + 16 high) -> int16, minus `offset`.
 inline Halves Nibbles(const uint8_t* qs, int16_t offset) {
-  const __m256i bytes = _mm256_cvtepu8_epi16(Load8(qs));
+  const __m256i bytes = _mm256_cvtepu8_epi16(Load16Bytes(qs));
   const __m256i off = _mm256_set1_epi16(offset);
   return {_mm256_sub_epi16(_mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), off),
           _mm256_sub_epi16(_mm256_srli_epi16(bytes, 4), off)};
@@ -97,18 +99,18 @@ template <>
 struct WeightType<BlockQ8_0> {
   static constexpr bool kHasMin = false;
   static Halves Widen(const BlockQ8_0* b) {
-    return {_mm256_cvtepi8_epi16(Load8(b->qs)), _mm256_cvtepi8_epi16(Load8(b->qs + 16))};
+    return {_mm256_cvtepi8_epi16(Load16Bytes(b->qs)), _mm256_cvtepi8_epi16(Load16Bytes(b->qs + 16))};
   }
-  static __m256i Bytes(const BlockQ8_0* b) { return Load16(b->qs); }
+  static __m256i Bytes(const BlockQ8_0* b) { return LoadBytes(b->qs); }
 };
 
-// Activation blocks widened to int16, and one int16 pair of them as an int32.
+// Activation blocks widened to int16.
 template <class Activation>
 Halves WidenActivations(const Activation* a) {
   if constexpr (kInt16Quants<Activation>) {
-    return {Load16(a->qs), Load16(a->qs + 16)};
+    return {LoadBytes(a->qs), LoadBytes(a->qs + 16)};
   } else {
-    return {_mm256_cvtepi8_epi16(Load8(a->qs)), _mm256_cvtepi8_epi16(Load8(a->qs + 16))};
+    return {_mm256_cvtepi8_epi16(Load16Bytes(a->qs)), _mm256_cvtepi8_epi16(Load16Bytes(a->qs + 16))};
   }
 }
 
@@ -190,7 +192,7 @@ struct LaneFormat<false> {
   static constexpr int kWords = kQuantBlock / 4;
   template <class Activation>
   static __m512i TokenWords(const Activation& a) {
-    return _mm512_zextsi256_si512(_mm256_xor_si256(Load16(a.qs), _mm256_set1_epi8(-128)));
+    return _mm512_zextsi256_si512(_mm256_xor_si256(LoadBytes(a.qs), _mm256_set1_epi8(-128)));
   }
   template <class Block>
   static int32_t WeightWords(const Block* b, int32_t* words) {

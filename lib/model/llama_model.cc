@@ -173,6 +173,10 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
   ForEachToken(pool, n, [&](int64_t i) {
     cpu::RopeAngles(c.head_dim, slots[i].pos, c.rope_theta, &a.rope[i * c.head_dim]);
   });
+  // x += xb, token i's row (a projection's output into the residual stream).
+  const auto add_residual = [&](int64_t i) {
+    for (int64_t j = i * c.dim; j < (i + 1) * c.dim; ++j) a.x[j] += a.xb[j];
+  };
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = weights_.layers[l];
     ForEachToken(pool, n, [&](int64_t i) {
@@ -194,10 +198,8 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
     ParallelMatMul(wo, a.attn.data(), n, precision, a.scratch, pool);
     // The residual and the next norm together, per token.
     ForEachToken(pool, n, [&](int64_t i) {
-      float* x = &a.x[i * c.dim];
-      float* xb = &a.xb[i * c.dim];
-      for (int64_t j = 0; j < c.dim; ++j) x[j] += xb[j];
-      cpu::RmsNorm(x, w.ffn_norm, c.dim, c.rms_eps, xb);
+      add_residual(i);
+      cpu::RmsNorm(&a.x[i * c.dim], w.ffn_norm, c.dim, c.rms_eps, &a.xb[i * c.dim]);
     });
     const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
     ParallelMatMul(gate_up, a.xb.data(), n, precision, a.scratch, pool);
@@ -207,9 +209,7 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
     });
     const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
     ParallelMatMul(down, a.gate.data(), n, precision, a.scratch, pool);
-    ForEachToken(pool, n, [&](int64_t i) {
-      for (int64_t j = i * c.dim; j < (i + 1) * c.dim; ++j) a.x[j] += a.xb[j];
-    });
+    ForEachToken(pool, n, add_residual);
   }
   // Only the rows whose logits are wanted go through the (large) output projection.
   const int64_t rows = static_cast<int64_t>(logit_rows.size());
