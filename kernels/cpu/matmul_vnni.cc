@@ -66,8 +66,8 @@ using avx2::LoadBytes;  // 32 bytes
 __m128i Load16Bytes(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
 // Weight blocks: the quants of a block (Q4_0: nibble - 8, Q4_1: nibble, Q8_0: the int8)
-// widened to int16 or as bytes in element order; the scale d and, for Q4_1, the minimum m
-// are fp16 in the block's first bytes.
+// widened to int16, or as unsigned bytes in element order, quant + kUnsignedOffset; the
+// scale d and, for Q4_1, the minimum m are fp16 in the block's first bytes.
 template <class Block>
 struct WeightType;
 
@@ -82,26 +82,29 @@ inline Halves Nibbles(const uint8_t* qs, int16_t offset) {
 template <>
 struct WeightType<BlockQ4_0> {
   static constexpr bool kHasMin = false;
+  static constexpr int32_t kUnsignedOffset = 8;
   static Halves Widen(const BlockQ4_0* b) { return Nibbles(b->qs, 8); }
-  static __m256i Bytes(const BlockQ4_0* b) {
-    return _mm256_sub_epi8(avx2::UnpackNibbles(b->qs), _mm256_set1_epi8(8));
-  }
+  static __m256i UnsignedBytes(const BlockQ4_0* b) { return avx2::UnpackNibbles(b->qs); }
 };
 
 template <>
 struct WeightType<BlockQ4_1> {
   static constexpr bool kHasMin = true;
+  static constexpr int32_t kUnsignedOffset = 0;
   static Halves Widen(const BlockQ4_1* b) { return Nibbles(b->qs, 0); }
-  static __m256i Bytes(const BlockQ4_1* b) { return avx2::UnpackNibbles(b->qs); }
+  static __m256i UnsignedBytes(const BlockQ4_1* b) { return avx2::UnpackNibbles(b->qs); }
 };
 
 template <>
 struct WeightType<BlockQ8_0> {
   static constexpr bool kHasMin = false;
+  static constexpr int32_t kUnsignedOffset = 128;
   static Halves Widen(const BlockQ8_0* b) {
     return {_mm256_cvtepi8_epi16(Load16Bytes(b->qs)), _mm256_cvtepi8_epi16(Load16Bytes(b->qs + 16))};
   }
-  static __m256i Bytes(const BlockQ8_0* b) { return LoadBytes(b->qs); }
+  static __m256i UnsignedBytes(const BlockQ8_0* b) {
+    return _mm256_xor_si256(LoadBytes(b->qs), _mm256_set1_epi8(-128));
+  }
 };
 
 // Activation blocks widened to int16.
@@ -127,6 +130,7 @@ struct Wide {
   static Int Set1(int32_t v) { return _mm512_set1_epi32(v); }
   static Int Dpwssd(Int sum, Int a, Int b) { return _mm512_dpwssd_epi32(sum, a, b); }
   static Int Dpbusd(Int sum, Int a, Int b) { return _mm512_dpbusd_epi32(sum, a, b); }
+  static Int MulLo(Int a, Int b) { return _mm512_mullo_epi32(a, b); }
   static Float Zero() { return _mm512_setzero_ps(); }
   static Float Set1(float v) { return _mm512_set1_ps(v); }
   static Float Load(const float* p) { return _mm512_load_ps(p); }
@@ -144,6 +148,7 @@ struct Narrow {
   static Int Set1(int32_t v) { return _mm256_set1_epi32(v); }
   static Int Dpwssd(Int sum, Int a, Int b) { return _mm256_dpwssd_epi32(sum, a, b); }
   static Int Dpbusd(Int sum, Int a, Int b) { return _mm256_dpbusd_epi32(sum, a, b); }
+  static Int MulLo(Int a, Int b) { return _mm256_mullo_epi32(a, b); }
   static Float Zero() { return _mm256_setzero_ps(); }
   static Float Set1(float v) { return _mm256_set1_ps(v); }
   static Float Load(const float* p) { return _mm256_load_ps(p); }
@@ -155,7 +160,7 @@ struct Narrow {
 
 // How a block is cut into 32-bit words, one per lane, and multiplied. A token vector holds
 // word j of every token, a weight word is broadcast to all lanes, and one instruction adds
-// the word's products into each token's int32 sum.
+// the word's products into each token's int32 sum, which begins at the token's Start.
 template <bool kSixteenBit>
 struct LaneFormat;
 
@@ -168,13 +173,16 @@ struct LaneFormat<true> {
   static __m512i TokenWords(const Activation& a) {
     return _mm512_loadu_si512(a.qs);
   }
-  // Stores the block's weight words; returns the value its sums start from.
+  // Signed by signed: the sums start at 0.
+  template <class Block, class V>
+  static typename V::Int Start(const typename V::Int (&)[kWords]) {
+    return V::Set1(0);
+  }
   template <class Block>
-  static int32_t WeightWords(const Block* b, int32_t* words) {
+  static void WeightWords(const Block* b, int32_t* words) {
     const Halves h = WeightType<Block>::Widen(b);
     _mm256_store_si256(reinterpret_cast<__m256i*>(words), h.lo);
     _mm256_store_si256(reinterpret_cast<__m256i*>(words + kWords / 2), h.hi);
-    return 0;
   }
   template <class V>
   static typename V::Int Multiply(typename V::Int sum, typename V::Int tokens,
@@ -184,35 +192,42 @@ struct LaneFormat<true> {
 };
 
 // 8-bit activations: 8 words of 4 bytes (elements 4j .. 4j + 3), vpdpbusd, half the
-// instructions of the int16 pairs. vpdpbusd takes one unsigned operand and broadcasts
-// only the signed one, so the tokens are biased, q + 128, and each sum starts at
-// -128 * sum(w) of its weight block, which leaves exactly sum(q * w).
+// instructions of the int16 pairs. vpdpbusd multiplies unsigned bytes by signed ones, so
+// the weights go in unsigned, quant + kUnsignedOffset (Q4's nibbles as stored), and each
+// token's sum begins at -kUnsignedOffset * sum(q), which leaves exactly sum(q * w). The
+// correction belongs to the token, so it is made once per call, not once per weight row.
 template <>
 struct LaneFormat<false> {
   static constexpr int kWords = kQuantBlock / 4;
   template <class Activation>
   static __m512i TokenWords(const Activation& a) {
-    return _mm512_zextsi256_si512(_mm256_xor_si256(LoadBytes(a.qs), _mm256_set1_epi8(-128)));
+    return _mm512_zextsi256_si512(LoadBytes(a.qs));
+  }
+  template <class Block, class V>
+  static typename V::Int Start(const typename V::Int (&words)[kWords]) {
+    const typename V::Int ones = V::Set1(0x01010101);
+    typename V::Int q_sum = V::Set1(0);
+    for (const typename V::Int& w : words) q_sum = V::Dpbusd(q_sum, ones, w);
+    return V::MulLo(q_sum, V::Set1(-WeightType<Block>::kUnsignedOffset));
   }
   template <class Block>
-  static int32_t WeightWords(const Block* b, int32_t* words) {
-    const __m256i bytes = WeightType<Block>::Bytes(b);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(words), bytes);
-    const __m256i sums = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), bytes);
-    return -128 * avx2::HorizontalSum(sums);
+  static void WeightWords(const Block* b, int32_t* words) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words), WeightType<Block>::UnsignedBytes(b));
   }
   template <class V>
   static typename V::Int Multiply(typename V::Int sum, typename V::Int tokens,
                                   typename V::Int weights) {
-    return V::Dpbusd(sum, tokens, weights);
+    return V::Dpbusd(sum, weights, tokens);
   }
 };
 
 // One group of V::kLanes tokens' activations for one block, transposed: words[j] holds
-// word j of every token, d and s the tokens' scales and sums. Lanes past the batch are 0.
+// word j of every token, start where their sums begin, d and s the tokens' scales and
+// sums. Lanes past the batch are 0.
 template <bool kSixteenBit, class V>
 struct TokenBlock {
   typename V::Int words[LaneFormat<kSixteenBit>::kWords];
+  typename V::Int start;
   typename V::Float d;
   typename V::Float s;
 };
@@ -247,7 +262,7 @@ void Transpose16x16(const __m512i (&rows)[16], __m512i (&out)[16]) {
 
 // Transposes tokens [first, first + count) of x (n_blocks blocks per token), count <=
 // V::kLanes, into out[0 .. n_blocks).
-template <bool kSixteenBit, class V, class Activation>
+template <bool kSixteenBit, class V, class Block, class Activation>
 void TransposeGroup(const Activation* x, int64_t n_blocks, int64_t first, int count,
                     TokenBlock<kSixteenBit, V>* out) {
   using F = LaneFormat<kSixteenBit>;
@@ -265,6 +280,7 @@ void TransposeGroup(const Activation* x, int64_t n_blocks, int64_t first, int co
     Transpose16x16(rows, words);
     TokenBlock<kSixteenBit, V>& block = out[b];
     for (int j = 0; j < F::kWords; ++j) block.words[j] = V::FromWords(words[j]);
+    block.start = F::template Start<Block, V>(block.words);
     block.d = V::Load(d);
     block.s = V::Load(s);
   }
@@ -281,17 +297,16 @@ void TokenTile(const Block* const* rows, const TokenBlock<kSixteenBit, V>* const
   }
   for (int64_t b = 0; b < n_blocks; ++b) {
     alignas(64) int32_t w_words[R][F::kWords];
-    int32_t start[R];
     for (int i = 0; i < R; ++i) {
       _mm_prefetch(reinterpret_cast<const char*>(rows[i] + b) + kPrefetchBytes, _MM_HINT_T1);
-      start[i] = F::WeightWords(rows[i] + b, w_words[i]);
+      F::WeightWords(rows[i] + b, w_words[i]);
     }
     // Kept in memory, so that each word below is one broadcast load; left to itself the
     // compiler keeps the weights in registers and extracts every word with shuffles.
     asm volatile("" : : "r"(w_words) : "memory");
     typename V::Int dot[R][G];
     for (int i = 0; i < R; ++i) {
-      for (int g = 0; g < G; ++g) dot[i][g] = V::Set1(start[i]);
+      for (int g = 0; g < G; ++g) dot[i][g] = groups[g][b].start;
     }
     for (int j = 0; j < F::kWords; ++j) {
       for (int g = 0; g < G; ++g) {
@@ -376,7 +391,8 @@ void TokenLaneMatMul(const Block* w, int64_t n_blocks, int64_t row_begin, int64_
     for (int g = 0; g < groups_here; ++g) {
       const int64_t first = (g0 + g) * V::kLanes;
       counts[g] = static_cast<int>(std::min<int64_t>(V::kLanes, n_tokens - first));
-      TransposeGroup(x, n_blocks, first, counts[g], scratch.data() + g * n_blocks);
+      TransposeGroup<kSixteenBit, V, Block>(x, n_blocks, first, counts[g],
+                                            scratch.data() + g * n_blocks);
       groups[g] = scratch.data() + g * n_blocks;
     }
     const int64_t first_token = g0 * V::kLanes;
