@@ -58,14 +58,18 @@ void AxpyF32(float a, const float* x, float* y, int64_t n) {
   ActiveKernels().axpy_f32(a, x, y, n);
 }
 
-void DotRowsF32(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
-                float* out) {
-  ActiveKernels().dot_rows_f32(q, rows, stride, count, n, out);
+void ToFp16Row(const float* x, int64_t n, uint16_t* out) {
+  ActiveKernels().to_fp16_row(x, n, out);
 }
 
-void AxpyRowsF32(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+void DotRowsF16(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
+                float* out) {
+  ActiveKernels().dot_rows_f16(q, rows, stride, count, n, out);
+}
+
+void AxpyRowsF16(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
                  int64_t n) {
-  ActiveKernels().axpy_rows_f32(a, rows, stride, count, y, n);
+  ActiveKernels().axpy_rows_f16(a, rows, stride, count, y, n);
 }
 
 }  // namespace hearth::cpu

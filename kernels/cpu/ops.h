@@ -36,16 +36,22 @@ float DotF32(const float* a, const float* b, int64_t n);
 // y (n,) += a * x (n,)
 void AxpyF32(float a, const float* x, float* y, int64_t n);
 
-// out[p] = dot(q, rows + p * stride) over n elements for p < count: one call per run of
-// rows (an attention block's keys) instead of one per row. Each row's result depends only
-// on q and that row (not on count or its place in the run), within float32 summation
-// error of DotF32 but not always equal to it.
-void DotRowsF32(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
+// Float16 rows (IEEE binary16, as the KV cache keeps keys and values).
+
+// out (n,) = x (n,) rounded to float16, to nearest even (Fp32ToFp16 of each element).
+void ToFp16Row(const float* x, int64_t n, uint16_t* out);
+
+// out[p] = dot(q, float(rows + p * stride)) over n elements for p < count: one call per
+// run of rows (an attention block's keys) instead of one per row. Each row's result
+// depends only on q and that row (not on count or its place in the run), within float32
+// summation error of DotF32 over the widened row but not always equal to it.
+void DotRowsF16(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
                 float* out);
 
-// AxpyF32(a[p], rows + p * stride, y, n) for p = 0, 1, ..., count - 1 in that order, bit
-// for bit, with y kept in registers across the rows (an attention block's values).
-void AxpyRowsF32(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+// AxpyF32(a[p], float(rows + p * stride), y, n) for p = 0, 1, ..., count - 1 in that
+// order, bit for bit, with y kept in registers across the rows (an attention block's
+// values).
+void AxpyRowsF16(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
                  int64_t n);
 
 }  // namespace hearth::cpu

@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/avx2_util.h"
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/quant_types.h"
 
 namespace hearth::cpu {
 namespace {
@@ -49,12 +50,26 @@ __m128 ReduceFour(__m256 a, __m256 b, __m256 c, __m256 d) {
   return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
+// Eight float16 elements widened to float32 (exactly).
+__m256 LoadFp16(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+void ToFp16Row(const float* x, int64_t n, uint16_t* out) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) out[i] = Fp32ToFp16(x[i]);
+}
+
 // out[0, kRows) for rows kRows at a time: each row has one accumulator (q's chunks in
 // order), reduced in ReduceFour's fixed order, then its tail added element by element; a
 // row's result is the same whatever kRows, so no block split changes a bit. q's chunks
 // are loaded once for all the rows, and the horizontal sums are shared by four.
 template <int kRows>
-void DotRowGroup(const float* q, const float* rows, int64_t stride, int64_t n, float* out) {
+void DotRowGroup(const float* q, const uint16_t* rows, int64_t stride, int64_t n, float* out) {
   static_assert(kRows == 1 || kRows == 8);
   __m256 acc[8];
   for (__m256& a : acc) a = _mm256_setzero_ps();
@@ -62,7 +77,7 @@ void DotRowGroup(const float* q, const float* rows, int64_t stride, int64_t n, f
   for (; i + 8 <= n; i += 8) {
     const __m256 qv = _mm256_loadu_ps(q + i);
     for (int r = 0; r < kRows; ++r) {
-      acc[r] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(rows + r * stride + i), acc[r]);
+      acc[r] = _mm256_fmadd_ps(qv, LoadFp16(rows + r * stride + i), acc[r]);
     }
   }
   alignas(16) float sums[8];
@@ -70,12 +85,12 @@ void DotRowGroup(const float* q, const float* rows, int64_t stride, int64_t n, f
   if constexpr (kRows > 4) _mm_store_ps(sums + 4, ReduceFour(acc[4], acc[5], acc[6], acc[7]));
   for (int r = 0; r < kRows; ++r) {
     float sum = sums[r];
-    for (int64_t k = i; k < n; ++k) sum += q[k] * rows[r * stride + k];
+    for (int64_t k = i; k < n; ++k) sum += q[k] * Fp16ToFp32(rows[r * stride + k]);
     out[r] = sum;
   }
 }
 
-void DotRows(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
+void DotRows(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
              float* out) {
   int64_t p = 0;
   for (; p + 8 <= count; p += 8) DotRowGroup<8>(q, rows + p * stride, stride, n, out + p);
@@ -84,26 +99,27 @@ void DotRows(const float* q, const float* rows, int64_t stride, int64_t count, i
 
 // y[i, i + 8 * kVectors) through all rows in registers, each lane as Axpy's vector body.
 template <int kVectors>
-void AxpyRowsSpan(const float* a, const float* rows, int64_t stride, int64_t count, float* y) {
+void AxpyRowsSpan(const float* a, const uint16_t* rows, int64_t stride, int64_t count,
+                  float* y) {
   __m256 acc[kVectors];
   for (int u = 0; u < kVectors; ++u) acc[u] = _mm256_loadu_ps(y + 8 * u);
   for (int64_t p = 0; p < count; ++p) {
     const __m256 av = _mm256_set1_ps(a[p]);
-    const float* x = rows + p * stride;
+    const uint16_t* x = rows + p * stride;
     for (int u = 0; u < kVectors; ++u) {
-      acc[u] = _mm256_fmadd_ps(av, _mm256_loadu_ps(x + 8 * u), acc[u]);
+      acc[u] = _mm256_fmadd_ps(av, LoadFp16(x + 8 * u), acc[u]);
     }
   }
   for (int u = 0; u < kVectors; ++u) _mm256_storeu_ps(y + 8 * u, acc[u]);
 }
 
-void AxpyRows(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+void AxpyRows(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
               int64_t n) {
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) AxpyRowsSpan<8>(a, rows + i, stride, count, y + i);
   for (; i + 8 <= n; i += 8) AxpyRowsSpan<1>(a, rows + i, stride, count, y + i);
   for (; i < n; ++i) {
-    for (int64_t p = 0; p < count; ++p) y[i] += a[p] * rows[p * stride + i];
+    for (int64_t p = 0; p < count; ++p) y[i] += a[p] * Fp16ToFp32(rows[p * stride + i]);
   }
 }
 
@@ -172,8 +188,9 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 void FillAvx2Ops(KernelTable& table) {
   table.dot_f32 = Dot;
   table.axpy_f32 = Axpy;
-  table.dot_rows_f32 = DotRows;
-  table.axpy_rows_f32 = AxpyRows;
+  table.to_fp16_row = ToFp16Row;
+  table.dot_rows_f16 = DotRows;
+  table.axpy_rows_f16 = AxpyRows;
   table.rms_norm = RmsNorm;
   table.softmax = Softmax;
   table.swiglu = SwiGlu;

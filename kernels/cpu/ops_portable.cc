@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/quant_types.h"
 
 namespace hearth::cpu {
 namespace {
@@ -18,14 +19,26 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
-void DotRows(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
-             float* out) {
-  for (int64_t p = 0; p < count; ++p) out[p] = Dot(q, rows + p * stride, n);
+void ToFp16Row(const float* x, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Fp32ToFp16(x[i]);
 }
 
-void AxpyRows(const float* a, const float* rows, int64_t stride, int64_t count, float* y,
+void DotRows(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
+             float* out) {
+  for (int64_t p = 0; p < count; ++p) {
+    const uint16_t* row = rows + p * stride;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i) sum += q[i] * Fp16ToFp32(row[i]);
+    out[p] = sum;
+  }
+}
+
+void AxpyRows(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
               int64_t n) {
-  for (int64_t p = 0; p < count; ++p) Axpy(a[p], rows + p * stride, y, n);
+  for (int64_t p = 0; p < count; ++p) {
+    const uint16_t* row = rows + p * stride;
+    for (int64_t i = 0; i < n; ++i) y[i] += a[p] * Fp16ToFp32(row[i]);
+  }
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
@@ -57,8 +70,9 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 void FillPortableOps(KernelTable& table) {
   table.dot_f32 = Dot;
   table.axpy_f32 = Axpy;
-  table.dot_rows_f32 = DotRows;
-  table.axpy_rows_f32 = AxpyRows;
+  table.to_fp16_row = ToFp16Row;
+  table.dot_rows_f16 = DotRows;
+  table.axpy_rows_f16 = AxpyRows;
   table.rms_norm = RmsNorm;
   table.softmax = Softmax;
   table.swiglu = SwiGlu;

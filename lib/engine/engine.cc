@@ -129,7 +129,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& confi
 
   EngineLimits limits;
   limits.block_tokens = config.kv_block_tokens;
-  const int64_t block_bytes = PagedKvCache::BytesPerBlock(c, config.kv_block_tokens);
+  // kAuto is sized for the CUDA cache, the larger: a fallback to the CPU stays within the
+  // budget.
+  const int64_t block_bytes = config.backend == Backend::kCpu
+                                  ? PagedKvCache::BytesPerBlock(c, config.kv_block_tokens)
+                                  : CudaKvBlockBytes(c, config.kv_block_tokens);
   const int64_t kv_bytes =
       config.kv_cache_bytes > 0
           ? config.kv_cache_bytes

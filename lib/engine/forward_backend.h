@@ -53,6 +53,12 @@ std::unique_ptr<ForwardBackend> MakeCpuBackend(
 absl::StatusOr<std::unique_ptr<ForwardBackend>> MakeCudaBackend(const LlamaModel& model,
                                                                 KvCacheShape kv, int device);
 
+// Bytes one KV block takes on the CUDA backend: float32 keys and values of every layer
+// (the CPU's PagedKvCache keeps float16, half of it).
+inline int64_t CudaKvBlockBytes(const LlamaConfig& c, int block_tokens) {
+  return 2 * c.n_layers * block_tokens * c.kv_dim() * int64_t{sizeof(float)};
+}
+
 }  // namespace hearth
 
 #endif  // HEARTH_LIB_ENGINE_FORWARD_BACKEND_H_

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -66,9 +65,9 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
       // One kernel call per block of positions, whose rows lie kv_dim apart; each row's
       // result depends on that row alone, so a block size changes no bits.
       for (int64_t p = 0; p < len; p += bt) {
-        const float* keys = cache.Key(layer, slot.block_table[p / bt], 0) + kv_offset;
+        const uint16_t* keys = cache.Key(layer, slot.block_table[p / bt], 0) + kv_offset;
         for (int64_t g = 0; g < group; ++g) {
-          cpu::DotRowsF32(qh + g * hd, keys, c.kv_dim(), std::min(bt, len - p), hd,
+          cpu::DotRowsF16(qh + g * hd, keys, c.kv_dim(), std::min(bt, len - p), hd,
                           &scores[g * longest + p]);
         }
       }
@@ -79,9 +78,9 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
       }
       std::fill(oh, oh + group * hd, 0.0f);
       for (int64_t p = 0; p < len; p += bt) {
-        const float* values = cache.Value(layer, slot.block_table[p / bt], 0) + kv_offset;
+        const uint16_t* values = cache.Value(layer, slot.block_table[p / bt], 0) + kv_offset;
         for (int64_t g = 0; g < group; ++g) {
-          cpu::AxpyRowsF32(&scores[g * longest + p], values, c.kv_dim(),
+          cpu::AxpyRowsF16(&scores[g * longest + p], values, c.kv_dim(),
                            std::min(bt, len - p), oh + g * hd, hd);
         }
       }
@@ -190,8 +189,8 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
       const float* angles = &a.rope[i * c.head_dim];
       cpu::RopeRotate(&a.q[i * c.q_dim()], c.n_heads, c.head_dim, angles);
       cpu::RopeRotate(&a.k[i * c.kv_dim()], c.n_kv_heads, c.head_dim, angles);
-      std::memcpy(cache.Key(l, block, slot), &a.k[i * c.kv_dim()], c.kv_dim() * sizeof(float));
-      std::memcpy(cache.Value(l, block, slot), &a.v[i * c.kv_dim()], c.kv_dim() * sizeof(float));
+      cpu::ToFp16Row(&a.k[i * c.kv_dim()], c.kv_dim(), cache.Key(l, block, slot));
+      cpu::ToFp16Row(&a.v[i * c.kv_dim()], c.kv_dim(), cache.Value(l, block, slot));
     });
     Attention(c, l, cache, slots, a.q.data(), a.attn.data(), pool);
     const MatMulOutput wo[] = {{&w.wo, a.xb.data()}};

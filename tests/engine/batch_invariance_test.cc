@@ -122,7 +122,7 @@ TEST_F(BatchInvarianceTest, SameTokensInABatchOf64WithoutPrefixCaching) {
 
 TEST_F(BatchInvarianceTest, SameTokensWhenPreemptedAndRecomputed) {
   // 40 blocks of 16 tokens for 64 requests of ~40-90 tokens: most are preempted.
-  const int64_t block_bytes = 2 * 30 * 16 * 192 * int64_t{sizeof(float)};
+  const int64_t block_bytes = 2 * 30 * 16 * 192 * int64_t{sizeof(uint16_t)};  // float16
   auto engine = MustCreate(/*prefix_caching=*/true, 40 * block_bytes);
   ASSERT_NE(engine, nullptr);
   ExpectSameAsAlone(RunAllAtOnce(*engine, MixedRequests()));

@@ -29,9 +29,9 @@ TEST(EngineStressTest, EveryRequestAccountedForAndEveryBlockReturned) {
   config.max_sequences = 12;
   config.max_batch_tokens = 48;
   config.kv_block_tokens = 8;
-  // 40 blocks of 8 tokens (10 KiB each on this model) for up to 12 requests of up to
-  // ~130 tokens: preemption is the rule, not the exception.
-  config.kv_cache_bytes = 40 * 10240;
+  // 40 blocks of 8 tokens (5 KiB each on this model, float16) for up to 12 requests of up
+  // to ~130 tokens: preemption is the rule, not the exception.
+  config.kv_cache_bytes = 40 * 5120;
   absl::StatusOr<std::unique_ptr<Engine>> created = Engine::Create(config);
   ASSERT_TRUE(created.ok()) << created.status();
   Engine& engine = **created;

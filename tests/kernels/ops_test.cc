@@ -4,12 +4,14 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/quant_types.h"
 
 namespace hearth::cpu {
 namespace {
@@ -73,26 +75,61 @@ TEST_P(OpsTest, AxpyF32MatchesFloat64) {
   }
 }
 
+// The KV cache keeps float16: random rows rounded to it, and their exact float32 values.
+struct HalfRows {
+  std::vector<uint16_t> halves;
+  std::vector<float> widened;
+};
+
+HalfRows RandomHalfRows(int64_t n, std::mt19937& rng) {
+  HalfRows r;
+  for (float x : RandomVector(n, rng)) {
+    r.halves.push_back(Fp32ToFp16(x));
+    r.widened.push_back(Fp16ToFp32(r.halves.back()));
+  }
+  return r;
+}
+
+TEST_P(OpsTest, ToFp16RowRoundsAsTheScalarConversion) {
+  std::mt19937 rng(11);
+  for (int64_t n : kLengths) {
+    for (float scale : {1.0f, 1e-6f, 3e4f}) {
+      std::vector<float> x = RandomVector(n, rng, scale);
+      // Ties, the largest half and past it, subnormals, zeros, infinities and a NaN.
+      const float specials[] = {1.0f + 1.0f / 2048, 65504.0f, 65520.0f, -70000.0f, 3e-6f,
+                                -5.9604645e-8f, 2e-8f, 0.0f, -0.0f, INFINITY, -INFINITY, NAN};
+      for (size_t i = 0; i < std::size(specials) && i < x.size(); ++i) {
+        x[x.size() - 1 - i] = specials[i];
+      }
+      std::vector<uint16_t> out(n + 1, 0xabcd);
+      ToFp16Row(x.data(), n, out.data());
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[i], Fp32ToFp16(x[i])) << n << " " << x[i];
+      ASSERT_EQ(out[n], 0xabcd);  // nothing written past n
+    }
+  }
+}
+
 // Attention reads keys and values a block of rows at a time. A row's dot product must not
 // depend on the run it came in (so that a block size changes no bits), and must be a dot
 // product to float32 accuracy.
-TEST_P(OpsTest, DotRowsF32IsPerRowAndMatchesFloat64) {
+TEST_P(OpsTest, DotRowsF16IsPerRowAndMatchesFloat64) {
   std::mt19937 rng(12);
   for (int64_t n : {1, 7, 64, 72, 130}) {
     for (int64_t count : {0, 1, 5, 8, 16, 19}) {
       const int64_t stride = n + 5;
       const std::vector<float> q = RandomVector(n, rng);
-      const std::vector<float> rows = RandomVector(std::max<int64_t>(count, 1) * stride, rng);
+      const HalfRows rows = RandomHalfRows(std::max<int64_t>(count, 1) * stride, rng);
       std::vector<float> out(count + 1, -1.0f);
-      DotRowsF32(q.data(), rows.data(), stride, count, n, out.data());
+      DotRowsF16(q.data(), rows.halves.data(), stride, count, n, out.data());
       for (int64_t p = 0; p < count; ++p) {
         float alone = 0.0f;
-        DotRowsF32(q.data(), &rows[p * stride], stride, 1, n, &alone);
+        DotRowsF16(q.data(), &rows.halves[p * stride], stride, 1, n, &alone);
         ASSERT_EQ(out[p], alone) << n << " " << count << " " << p;
         double exact = 0.0, magnitude = 0.0;
         for (int64_t i = 0; i < n; ++i) {
-          exact += static_cast<double>(q[i]) * rows[p * stride + i];
-          magnitude += std::fabs(static_cast<double>(q[i]) * rows[p * stride + i]);
+          const double product = static_cast<double>(q[i]) * rows.widened[p * stride + i];
+          exact += product;
+          magnitude += std::fabs(product);
         }
         ASSERT_NEAR(out[p], exact, (n + 2) * FLT_EPSILON * magnitude) << n << " " << p;
       }
@@ -101,17 +138,19 @@ TEST_P(OpsTest, DotRowsF32IsPerRowAndMatchesFloat64) {
   }
 }
 
-TEST_P(OpsTest, AxpyRowsF32EqualsOneAxpyPerRowInOrder) {
+TEST_P(OpsTest, AxpyRowsF16EqualsOneAxpyPerWidenedRowInOrder) {
   std::mt19937 rng(13);
   for (int64_t n : {1, 7, 64, 72, 130}) {
     for (int64_t count : {0, 1, 5, 16}) {
       const int64_t stride = n + 3;
       const std::vector<float> a = RandomVector(std::max<int64_t>(count, 1), rng);
-      const std::vector<float> rows = RandomVector(std::max<int64_t>(count, 1) * stride, rng);
+      const HalfRows rows = RandomHalfRows(std::max<int64_t>(count, 1) * stride, rng);
       std::vector<float> y = RandomVector(n + 1, rng);
       std::vector<float> want = y;
-      AxpyRowsF32(a.data(), rows.data(), stride, count, y.data(), n);
-      for (int64_t p = 0; p < count; ++p) AxpyF32(a[p], &rows[p * stride], want.data(), n);
+      AxpyRowsF16(a.data(), rows.halves.data(), stride, count, y.data(), n);
+      for (int64_t p = 0; p < count; ++p) {
+        AxpyF32(a[p], &rows.widened[p * stride], want.data(), n);
+      }
       for (int64_t i = 0; i <= n; ++i) ASSERT_EQ(y[i], want[i]) << n << " " << count << " " << i;
     }
   }
