@@ -58,16 +58,15 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
     for (int64_t task = begin; task < end; ++task) {
       const int64_t kv_head = task / n, t = task % n;
       const TokenSlot& slot = slots[t];
-      const int64_t kv_offset = kv_head * hd;
       const int64_t len = slot.pos + 1;
       const float* qh = q + t * c.q_dim() + kv_head * group * hd;
       float* oh = out + t * c.q_dim() + kv_head * group * hd;
-      // One kernel call per block of positions, whose rows lie kv_dim apart; each row's
-      // result depends on that row alone, so a block size changes no bits.
+      // One kernel call per block of positions; each row's result depends on that row
+      // alone, so a block size changes no bits.
       for (int64_t p = 0; p < len; p += bt) {
-        const uint16_t* keys = cache.Key(layer, slot.block_table[p / bt], 0) + kv_offset;
+        const uint16_t* keys = cache.Keys(layer, slot.block_table[p / bt], kv_head);
         for (int64_t g = 0; g < group; ++g) {
-          cpu::DotRowsF16(qh + g * hd, keys, c.kv_dim(), std::min(bt, len - p), hd,
+          cpu::DotRowsF16(qh + g * hd, keys, hd, std::min(bt, len - p), hd,
                           &scores[g * longest + p]);
         }
       }
@@ -78,9 +77,9 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
       }
       std::fill(oh, oh + group * hd, 0.0f);
       for (int64_t p = 0; p < len; p += bt) {
-        const uint16_t* values = cache.Value(layer, slot.block_table[p / bt], 0) + kv_offset;
+        const uint16_t* values = cache.Values(layer, slot.block_table[p / bt], kv_head);
         for (int64_t g = 0; g < group; ++g) {
-          cpu::AxpyRowsF16(&scores[g * longest + p], values, c.kv_dim(),
+          cpu::AxpyRowsF16(&scores[g * longest + p], values, hd,
                            std::min(bt, len - p), oh + g * hd, hd);
         }
       }
@@ -189,8 +188,11 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
       const float* angles = &a.rope[i * c.head_dim];
       cpu::RopeRotate(&a.q[i * c.q_dim()], c.n_heads, c.head_dim, angles);
       cpu::RopeRotate(&a.k[i * c.kv_dim()], c.n_kv_heads, c.head_dim, angles);
-      cpu::ToFp16Row(&a.k[i * c.kv_dim()], c.kv_dim(), cache.Key(l, block, slot));
-      cpu::ToFp16Row(&a.v[i * c.kv_dim()], c.kv_dim(), cache.Value(l, block, slot));
+      for (int64_t h = 0; h < c.n_kv_heads; ++h) {
+        const int64_t from = i * c.kv_dim() + h * c.head_dim, to = slot * c.head_dim;
+        cpu::ToFp16Row(&a.k[from], c.head_dim, cache.Keys(l, block, h) + to);
+        cpu::ToFp16Row(&a.v[from], c.head_dim, cache.Values(l, block, h) + to);
+      }
     });
     Attention(c, l, cache, slots, a.q.data(), a.attn.data(), pool);
     const MatMulOutput wo[] = {{&w.wo, a.xb.data()}};
