@@ -53,18 +53,31 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
   // heads that share a KV head, each block of keys and values once for all of them: the
   // block is read from memory for the first head and from L1 for the others. Each head's
   // kernel calls and their order are those of a head on its own.
+  //
+  // The blocks of a sequence lie anywhere in the cache, so the hardware's prefetchers
+  // cannot run ahead across them: each block's rows are prefetched while the one before is
+  // computed on.
+  const auto prefetch = [&](const uint16_t* rows) {
+    const char* bytes = reinterpret_cast<const char*>(rows);
+    for (int64_t at = 0; at < bt * hd * int64_t{sizeof(uint16_t)}; at += 64) {
+      __builtin_prefetch(bytes + at);
+    }
+  };
   pool.ParallelFor(n * c.n_kv_heads, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> scores(group * longest);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t kv_head = task / n, t = task % n;
       const TokenSlot& slot = slots[t];
       const int64_t len = slot.pos + 1;
+      const auto block_of = [&](int64_t p) { return slot.block_table[p / bt]; };
       const float* qh = q + t * c.q_dim() + kv_head * group * hd;
       float* oh = out + t * c.q_dim() + kv_head * group * hd;
       // One kernel call per block of positions; each row's result depends on that row
       // alone, so a block size changes no bits.
       for (int64_t p = 0; p < len; p += bt) {
-        const uint16_t* keys = cache.Keys(layer, slot.block_table[p / bt], kv_head);
+        const uint16_t* keys = cache.Keys(layer, block_of(p), kv_head);
+        prefetch(p + bt < len ? cache.Keys(layer, block_of(p + bt), kv_head)
+                              : cache.Values(layer, block_of(0), kv_head));
         for (int64_t g = 0; g < group; ++g) {
           cpu::DotRowsF16(qh + g * hd, keys, hd, std::min(bt, len - p), hd,
                           &scores[g * longest + p]);
@@ -77,7 +90,8 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
       }
       std::fill(oh, oh + group * hd, 0.0f);
       for (int64_t p = 0; p < len; p += bt) {
-        const uint16_t* values = cache.Values(layer, slot.block_table[p / bt], kv_head);
+        const uint16_t* values = cache.Values(layer, block_of(p), kv_head);
+        if (p + bt < len) prefetch(cache.Values(layer, block_of(p + bt), kv_head));
         for (int64_t g = 0; g < group; ++g) {
           cpu::AxpyRowsF16(&scores[g * longest + p], values, hd,
                            std::min(bt, len - p), oh + g * hd, hd);
