@@ -78,8 +78,9 @@ struct EngineConfig {
   ActivationPrecision activation_precision = ActivationPrecision::k16Bit;
   int threads = 0;         // worker threads; 0 = one per hardware thread
   int context_length = 0;  // most tokens (prompt + output) per request; 0 = min(model's, 4096)
-  // Memory for keys and values of all requests together; 0 = enough for max_sequences
-  // requests of 1,024 tokens each (or of context_length, if smaller).
+  // Memory for keys and values of all requests together (float16 on the CPU, float32 on
+  // CUDA; kAuto is sized as CUDA); 0 = enough for max_sequences requests of 1,024 tokens
+  // each (or of context_length, if smaller).
   int64_t kv_cache_bytes = 0;
   int kv_block_tokens = 16;     // tokens per KV block (the unit of allocation and sharing)
   int max_batch_tokens = 256;   // tokens per scheduler step: decodes + prefill chunks

@@ -189,13 +189,15 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
   const auto add_residual = [&](int64_t i) {
     for (int64_t j = i * c.dim; j < (i + 1) * c.dim; ++j) a.x[j] += a.xb[j];
   };
+  // Per-token work that makes a product's input runs in the region that prepares it, and
+  // each layer's last residual add in the next layer's first: fewer barriers a step.
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = weights_.layers[l];
-    ForEachToken(pool, n, [&](int64_t i) {
+    const MatMulOutput qkv[] = {{&w.wq, a.q.data()}, {&w.wk, a.k.data()}, {&w.wv, a.v.data()}};
+    ParallelMatMul(qkv, a.xb.data(), n, precision, a.scratch, pool, [&](int64_t i) {
+      if (l > 0) add_residual(i);  // the previous layer's feed-forward output
       cpu::RmsNorm(&a.x[i * c.dim], w.attn_norm, c.dim, c.rms_eps, &a.xb[i * c.dim]);
     });
-    const MatMulOutput qkv[] = {{&w.wq, a.q.data()}, {&w.wk, a.k.data()}, {&w.wv, a.v.data()}};
-    ParallelMatMul(qkv, a.xb.data(), n, precision, a.scratch, pool);
     ForEachToken(pool, n, [&](int64_t i) {
       const int64_t pos = slots[i].pos;
       const int64_t block = slots[i].block_table[pos / bt], slot = pos % bt;
@@ -211,25 +213,23 @@ absl::Status LlamaModel::Forward(absl::Span<const SequenceChunk> batch, PagedKvC
     Attention(c, l, cache, slots, a.q.data(), a.attn.data(), pool);
     const MatMulOutput wo[] = {{&w.wo, a.xb.data()}};
     ParallelMatMul(wo, a.attn.data(), n, precision, a.scratch, pool);
-    // The residual and the next norm together, per token.
-    ForEachToken(pool, n, [&](int64_t i) {
+    const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
+    ParallelMatMul(gate_up, a.xb.data(), n, precision, a.scratch, pool, [&](int64_t i) {
       add_residual(i);
       cpu::RmsNorm(&a.x[i * c.dim], w.ffn_norm, c.dim, c.rms_eps, &a.xb[i * c.dim]);
     });
-    const MatMulOutput gate_up[] = {{&w.w_gate, a.gate.data()}, {&w.w_up, a.up.data()}};
-    ParallelMatMul(gate_up, a.xb.data(), n, precision, a.scratch, pool);
-    // Row by row: a vector kernel's tail must fall on the same elements whatever the batch.
-    ForEachToken(pool, n, [&](int64_t i) {
+    const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
+    ParallelMatMul(down, a.gate.data(), n, precision, a.scratch, pool, [&](int64_t i) {
+      // Row by row: a vector kernel's tail falls on the same elements whatever the batch.
       cpu::SwiGluInPlace(&a.gate[i * c.ffn_dim], &a.up[i * c.ffn_dim], c.ffn_dim);
     });
-    const MatMulOutput down[] = {{&w.w_down, a.xb.data()}};
-    ParallelMatMul(down, a.gate.data(), n, precision, a.scratch, pool);
-    ForEachToken(pool, n, add_residual);
   }
-  // Only the rows whose logits are wanted go through the (large) output projection.
+  // Only the rows whose logits are wanted take the last layer's residual add and go
+  // through the (large) output projection.
   const int64_t rows = static_cast<int64_t>(logit_rows.size());
   logits->resize(rows * c.vocab_size);
   if (rows == 0) return absl::OkStatus();
+  for (int64_t row : logit_rows) add_residual(row);
   for (int64_t r = 0; r < rows; ++r) {
     cpu::RmsNorm(&a.x[logit_rows[r] * c.dim], weights_.output_norm, c.dim, c.rms_eps,
                  &a.xb[r * c.dim]);

@@ -26,10 +26,12 @@ void ForEachToken(ThreadPool& pool, int64_t n, const std::function<void(int64_t)
 }
 
 void* MatMulScratch::Prepare(cpu::GgmlType type, const float* x, int64_t n_tokens,
-                             int64_t cols, cpu::ActivationPrecision precision, ThreadPool& pool) {
+                             int64_t cols, cpu::ActivationPrecision precision, ThreadPool& pool,
+                             const RowProducer& produce) {
   const size_t row_bytes = cpu::ActivationRowBytes(type, cols, precision);
   if (buffer_.size() < row_bytes * n_tokens) buffer_.resize(row_bytes * n_tokens);
   ForEachToken(pool, n_tokens, [&](int64_t t) {
+    if (produce) produce(t);
     cpu::PrepareActivations(type, x + t * cols, 1, cols, buffer_.data() + t * row_bytes,
                             precision);
   });
@@ -37,18 +39,21 @@ void* MatMulScratch::Prepare(cpu::GgmlType type, const float* x, int64_t n_token
 }
 
 void ParallelMatMul(absl::Span<const MatMulOutput> outputs, const float* x, int64_t n_tokens,
-                    cpu::ActivationPrecision precision, MatMulScratch& scratch, ThreadPool& pool) {
+                    cpu::ActivationPrecision precision, MatMulScratch& scratch, ThreadPool& pool,
+                    const RowProducer& produce) {
   const WeightMatrix& first = *outputs[0].weight;
   for (const MatMulOutput& o : outputs) {
     if (o.weight->type != first.type) {
-      // Mixed quantisation within a group: prepare x once per matrix instead.
+      // Mixed quantisation within a group: x made first, then prepared once per matrix.
+      if (produce) ForEachToken(pool, n_tokens, produce);
       for (const MatMulOutput& single : outputs) {
         ParallelMatMul(absl::MakeConstSpan(&single, 1), x, n_tokens, precision, scratch, pool);
       }
       return;
     }
   }
-  const void* xq = scratch.Prepare(first.type, x, n_tokens, first.cols, precision, pool);
+  const void* xq =
+      scratch.Prepare(first.type, x, n_tokens, first.cols, precision, pool, produce);
   int64_t total_rows = 0;
   for (const MatMulOutput& o : outputs) total_rows += o.weight->rows;
   // The concatenated row range [0, total_rows) is split across threads; each thread's

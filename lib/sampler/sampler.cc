@@ -35,10 +35,20 @@ absl::Status ValidateSamplingParams(const SamplingParams& p) {
 
 int32_t Sampler::Sample(absl::Span<const float> logits, absl::Span<const int32_t> history) {
   const int32_t n_vocab = static_cast<int32_t>(logits.size());
+  const bool penalised = params_.repetition_penalty != 1.0f && params_.repetition_window > 0;
+  if (params_.temperature == 0.0f && !penalised) {
+    // Greedy on the logits as they are: the first of the largest, as below, without
+    // copying the vocabulary (a step of many sequences samples each one).
+    int32_t best = 0;
+    for (int32_t i = 1; i < n_vocab; ++i) {
+      if (logits[i] > logits[best]) best = i;
+    }
+    return best;
+  }
   candidates_.resize(n_vocab);
   for (int32_t i = 0; i < n_vocab; ++i) candidates_[i] = {i, logits[i]};
 
-  if (params_.repetition_penalty != 1.0f && params_.repetition_window > 0) {
+  if (penalised) {
     const size_t window = std::min<size_t>(history.size(), params_.repetition_window);
     absl::flat_hash_set<int32_t> seen(history.end() - window, history.end());
     // As in llama.cpp (and CTRL): shrink positive logits, grow negative ones.
