@@ -40,10 +40,10 @@ struct KernelTable {
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
   void (*to_fp16_row)(const float* x, int64_t n, uint16_t* out);
-  void (*dot_rows_f16)(const float* q, const uint16_t* rows, int64_t stride, int64_t count,
-                       int64_t n, float* out);
-  void (*axpy_rows_f16)(const float* a, const uint16_t* rows, int64_t stride, int64_t count,
-                        float* y, int64_t n);
+  void (*dot_rows_f16)(const float* q, int64_t heads, const uint16_t* rows, int64_t stride,
+                       int64_t count, int64_t n, float* out, int64_t out_stride);
+  void (*axpy_rows_f16)(const float* a, int64_t a_stride, int64_t heads, const uint16_t* rows,
+                        int64_t stride, int64_t count, float* y, int64_t n);
   void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
   void (*softmax)(float* x, int64_t n);
   void (*swiglu)(float* gate, const float* up, int64_t n);

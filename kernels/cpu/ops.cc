@@ -62,14 +62,14 @@ void ToFp16Row(const float* x, int64_t n, uint16_t* out) {
   ActiveKernels().to_fp16_row(x, n, out);
 }
 
-void DotRowsF16(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
-                float* out) {
-  ActiveKernels().dot_rows_f16(q, rows, stride, count, n, out);
+void DotRowsF16(const float* q, int64_t heads, const uint16_t* rows, int64_t stride,
+                int64_t count, int64_t n, float* out, int64_t out_stride) {
+  ActiveKernels().dot_rows_f16(q, heads, rows, stride, count, n, out, out_stride);
 }
 
-void AxpyRowsF16(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
-                 int64_t n) {
-  ActiveKernels().axpy_rows_f16(a, rows, stride, count, y, n);
+void AxpyRowsF16(const float* a, int64_t a_stride, int64_t heads, const uint16_t* rows,
+                 int64_t stride, int64_t count, float* y, int64_t n) {
+  ActiveKernels().axpy_rows_f16(a, a_stride, heads, rows, stride, count, y, n);
 }
 
 }  // namespace hearth::cpu

@@ -41,18 +41,22 @@ void AxpyF32(float a, const float* x, float* y, int64_t n);
 // out (n,) = x (n,) rounded to float16, to nearest even (Fp32ToFp16 of each element).
 void ToFp16Row(const float* x, int64_t n, uint16_t* out);
 
-// out[p] = dot(q, float(rows + p * stride)) over n elements for p < count: one call per
-// run of rows (an attention block's keys) instead of one per row. Each row's result
-// depends only on q and that row (not on count or its place in the run), within float32
-// summation error of DotF32 over the widened row but not always equal to it.
-void DotRowsF16(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
-                float* out);
+// The row kernels take `heads` query heads at once (a GQA group sharing one KV head), so
+// that each key or value row is read and widened once for all of them.
 
-// AxpyF32(a[p], float(rows + p * stride), y, n) for p = 0, 1, ..., count - 1 in that
-// order, bit for bit, with y kept in registers across the rows (an attention block's
-// values).
-void AxpyRowsF16(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
-                 int64_t n);
+// out[h * out_stride + p] = dot(q + h * n, float(rows + p * stride)) over n elements for
+// h < heads, p < count: one call per run of rows (an attention block's keys) instead of
+// one per row and head. Each result depends only on its q and its row (not on count,
+// heads or its place in the run), within float32 summation error of DotF32 over the
+// widened row but not always equal to it.
+void DotRowsF16(const float* q, int64_t heads, const uint16_t* rows, int64_t stride,
+                int64_t count, int64_t n, float* out, int64_t out_stride);
+
+// For each h < heads: AxpyF32(a[h * a_stride + p], float(rows + p * stride), y + h * n, n)
+// for p = 0, 1, ..., count - 1 in that order, bit for bit, with y kept in registers across
+// the rows (an attention block's values).
+void AxpyRowsF16(const float* a, int64_t a_stride, int64_t heads, const uint16_t* rows,
+                 int64_t stride, int64_t count, float* y, int64_t n);
 
 }  // namespace hearth::cpu
 

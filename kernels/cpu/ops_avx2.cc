@@ -64,63 +64,114 @@ void ToFp16Row(const float* x, int64_t n, uint16_t* out) {
   for (; i < n; ++i) out[i] = Fp32ToFp16(x[i]);
 }
 
-// out[0, kRows) for rows kRows at a time: each row has one accumulator (q's chunks in
-// order), reduced in ReduceFour's fixed order, then its tail added element by element; a
-// row's result is the same whatever kRows, so no block split changes a bit. q's chunks
-// are loaded once for all the rows, and the horizontal sums are shared by four.
-template <int kRows>
-void DotRowGroup(const float* q, const uint16_t* rows, int64_t stride, int64_t n, float* out) {
-  static_assert(kRows == 1 || kRows == 8);
-  __m256 acc[8];
-  for (__m256& a : acc) a = _mm256_setzero_ps();
+// Query heads handled at once by the attention kernels: a GQA group of 3 (SmolLM2) in one
+// pass; larger groups in passes of 3. Each key or value chunk is widened once per pass,
+// and the accumulators (3 heads x 4) fill the 16 vector registers with q and the chunk.
+constexpr int kHeadsAtOnce = 3;
+
+// Runs fn.template operator()<k>() with k = min(kHeadsAtOnce, heads - h0) for each pass
+// of heads h0 = 0, 3, 6, ...
+template <class Fn>
+void ForHeadPasses(int64_t heads, Fn&& fn) {
+  for (int64_t h0 = 0; h0 < heads; h0 += kHeadsAtOnce) {
+    switch (std::min<int64_t>(kHeadsAtOnce, heads - h0)) {
+      case 1: fn.template operator()<1>(h0); break;
+      case 2: fn.template operator()<2>(h0); break;
+      default: fn.template operator()<3>(h0); break;
+    }
+  }
+}
+
+// out[h * out_stride + r] for kRows rows (4, or 1 for the tail) and kHeads heads: each
+// (head, row) has one accumulator (its chunks in order), reduced in ReduceFour's fixed
+// order, then its tail added element by element; a row's result is the same whatever
+// kRows, kHeads or the run it came in, so no block split changes a bit.
+template <int kRows, int kHeads>
+void DotRowGroup(const float* q, const uint16_t* rows, int64_t stride, int64_t n, float* out,
+                 int64_t out_stride) {
+  static_assert(kRows == 1 || kRows == 4);
+  __m256 acc[kHeads][4];
+  for (auto& head : acc) {
+    for (__m256& a : head) a = _mm256_setzero_ps();
+  }
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 qv = _mm256_loadu_ps(q + i);
+    __m256 qv[kHeads];
+    for (int h = 0; h < kHeads; ++h) qv[h] = _mm256_loadu_ps(q + h * n + i);
     for (int r = 0; r < kRows; ++r) {
-      acc[r] = _mm256_fmadd_ps(qv, LoadFp16(rows + r * stride + i), acc[r]);
+      const __m256 k = LoadFp16(rows + r * stride + i);
+      for (int h = 0; h < kHeads; ++h) acc[h][r] = _mm256_fmadd_ps(qv[h], k, acc[h][r]);
     }
   }
-  alignas(16) float sums[8];
-  _mm_store_ps(sums, ReduceFour(acc[0], acc[1], acc[2], acc[3]));
-  if constexpr (kRows > 4) _mm_store_ps(sums + 4, ReduceFour(acc[4], acc[5], acc[6], acc[7]));
-  for (int r = 0; r < kRows; ++r) {
-    float sum = sums[r];
-    for (int64_t k = i; k < n; ++k) sum += q[k] * Fp16ToFp32(rows[r * stride + k]);
-    out[r] = sum;
+  for (int h = 0; h < kHeads; ++h) {
+    alignas(16) float sums[4];
+    _mm_store_ps(sums, ReduceFour(acc[h][0], acc[h][1], acc[h][2], acc[h][3]));
+    for (int r = 0; r < kRows; ++r) {
+      float sum = sums[r];
+      for (int64_t k = i; k < n; ++k) sum += q[h * n + k] * Fp16ToFp32(rows[r * stride + k]);
+      out[h * out_stride + r] = sum;
+    }
   }
 }
 
-void DotRows(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
-             float* out) {
-  int64_t p = 0;
-  for (; p + 8 <= count; p += 8) DotRowGroup<8>(q, rows + p * stride, stride, n, out + p);
-  for (; p < count; ++p) DotRowGroup<1>(q, rows + p * stride, stride, n, out + p);
+void DotRows(const float* q, int64_t heads, const uint16_t* rows, int64_t stride, int64_t count,
+             int64_t n, float* out, int64_t out_stride) {
+  ForHeadPasses(heads, [&]<int kHeads>(int64_t h0) {
+    const float* qh = q + h0 * n;
+    float* oh = out + h0 * out_stride;
+    int64_t p = 0;
+    for (; p + 4 <= count; p += 4) {
+      DotRowGroup<4, kHeads>(qh, rows + p * stride, stride, n, oh + p, out_stride);
+    }
+    for (; p < count; ++p) {
+      DotRowGroup<1, kHeads>(qh, rows + p * stride, stride, n, oh + p, out_stride);
+    }
+  });
 }
 
-// y[i, i + 8 * kVectors) through all rows in registers, each lane as Axpy's vector body.
-template <int kVectors>
-void AxpyRowsSpan(const float* a, const uint16_t* rows, int64_t stride, int64_t count,
-                  float* y) {
-  __m256 acc[kVectors];
-  for (int u = 0; u < kVectors; ++u) acc[u] = _mm256_loadu_ps(y + 8 * u);
+// y[h * n + i, + 8 * kVectors) of kHeads heads through all rows in registers, each lane
+// as Axpy's vector body.
+template <int kVectors, int kHeads>
+void AxpyRowsSpan(const float* a, int64_t a_stride, const uint16_t* rows, int64_t stride,
+                  int64_t count, float* y, int64_t n) {
+  __m256 acc[kHeads][kVectors];
+  for (int h = 0; h < kHeads; ++h) {
+    for (int u = 0; u < kVectors; ++u) acc[h][u] = _mm256_loadu_ps(y + h * n + 8 * u);
+  }
   for (int64_t p = 0; p < count; ++p) {
-    const __m256 av = _mm256_set1_ps(a[p]);
+    __m256 av[kHeads];
+    for (int h = 0; h < kHeads; ++h) av[h] = _mm256_set1_ps(a[h * a_stride + p]);
     const uint16_t* x = rows + p * stride;
     for (int u = 0; u < kVectors; ++u) {
-      acc[u] = _mm256_fmadd_ps(av, LoadFp16(x + 8 * u), acc[u]);
+      const __m256 v = LoadFp16(x + 8 * u);
+      for (int h = 0; h < kHeads; ++h) acc[h][u] = _mm256_fmadd_ps(av[h], v, acc[h][u]);
     }
   }
-  for (int u = 0; u < kVectors; ++u) _mm256_storeu_ps(y + 8 * u, acc[u]);
+  for (int h = 0; h < kHeads; ++h) {
+    for (int u = 0; u < kVectors; ++u) _mm256_storeu_ps(y + h * n + 8 * u, acc[h][u]);
+  }
 }
 
-void AxpyRows(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
-              int64_t n) {
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) AxpyRowsSpan<8>(a, rows + i, stride, count, y + i);
-  for (; i + 8 <= n; i += 8) AxpyRowsSpan<1>(a, rows + i, stride, count, y + i);
-  for (; i < n; ++i) {
-    for (int64_t p = 0; p < count; ++p) y[i] += a[p] * Fp16ToFp32(rows[p * stride + i]);
-  }
+void AxpyRows(const float* a, int64_t a_stride, int64_t heads, const uint16_t* rows,
+              int64_t stride, int64_t count, float* y, int64_t n) {
+  ForHeadPasses(heads, [&]<int kHeads>(int64_t h0) {
+    const float* ah = a + h0 * a_stride;
+    float* yh = y + h0 * n;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+      AxpyRowsSpan<4, kHeads>(ah, a_stride, rows + i, stride, count, yh + i, n);
+    }
+    for (; i + 8 <= n; i += 8) {
+      AxpyRowsSpan<1, kHeads>(ah, a_stride, rows + i, stride, count, yh + i, n);
+    }
+    for (; i < n; ++i) {
+      for (int h = 0; h < kHeads; ++h) {
+        for (int64_t p = 0; p < count; ++p) {
+          yh[h * n + i] += ah[h * a_stride + p] * Fp16ToFp32(rows[p * stride + i]);
+        }
+      }
+    }
+  });
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {

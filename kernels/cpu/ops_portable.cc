@@ -23,21 +23,25 @@ void ToFp16Row(const float* x, int64_t n, uint16_t* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = Fp32ToFp16(x[i]);
 }
 
-void DotRows(const float* q, const uint16_t* rows, int64_t stride, int64_t count, int64_t n,
-             float* out) {
-  for (int64_t p = 0; p < count; ++p) {
-    const uint16_t* row = rows + p * stride;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; ++i) sum += q[i] * Fp16ToFp32(row[i]);
-    out[p] = sum;
+void DotRows(const float* q, int64_t heads, const uint16_t* rows, int64_t stride, int64_t count,
+             int64_t n, float* out, int64_t out_stride) {
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t p = 0; p < count; ++p) {
+      const uint16_t* row = rows + p * stride;
+      float sum = 0.0f;
+      for (int64_t i = 0; i < n; ++i) sum += q[h * n + i] * Fp16ToFp32(row[i]);
+      out[h * out_stride + p] = sum;
+    }
   }
 }
 
-void AxpyRows(const float* a, const uint16_t* rows, int64_t stride, int64_t count, float* y,
-              int64_t n) {
-  for (int64_t p = 0; p < count; ++p) {
-    const uint16_t* row = rows + p * stride;
-    for (int64_t i = 0; i < n; ++i) y[i] += a[p] * Fp16ToFp32(row[i]);
+void AxpyRows(const float* a, int64_t a_stride, int64_t heads, const uint16_t* rows,
+              int64_t stride, int64_t count, float* y, int64_t n) {
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t p = 0; p < count; ++p) {
+      const uint16_t* row = rows + p * stride;
+      for (int64_t i = 0; i < n; ++i) y[h * n + i] += a[h * a_stride + p] * Fp16ToFp32(row[i]);
+    }
   }
 }
 

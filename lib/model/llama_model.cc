@@ -50,9 +50,8 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
   // Tasks run KV-head-major, so that each thread's contiguous share holds every token (and
   // every context length) for a few heads: token-major shares would give one thread the
   // long prompt positions and another the short ones. A task serves the `group` query
-  // heads that share a KV head, each block of keys and values once for all of them: the
-  // block is read from memory for the first head and from L1 for the others. Each head's
-  // kernel calls and their order are those of a head on its own.
+  // heads that share a KV head: one kernel call per block of keys (and of values) reads
+  // and widens each row once for all of them, with each head's results as its own.
   //
   // The blocks of a sequence lie anywhere in the cache, so the hardware's prefetchers
   // cannot run ahead across them: each block's rows are prefetched while the one before is
@@ -78,10 +77,7 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
         const uint16_t* keys = cache.Keys(layer, block_of(p), kv_head);
         prefetch(p + bt < len ? cache.Keys(layer, block_of(p + bt), kv_head)
                               : cache.Values(layer, block_of(0), kv_head));
-        for (int64_t g = 0; g < group; ++g) {
-          cpu::DotRowsF16(qh + g * hd, keys, hd, std::min(bt, len - p), hd,
-                          &scores[g * longest + p]);
-        }
+        cpu::DotRowsF16(qh, group, keys, hd, std::min(bt, len - p), hd, &scores[p], longest);
       }
       for (int64_t g = 0; g < group; ++g) {
         float* head_scores = &scores[g * longest];
@@ -92,10 +88,7 @@ void Attention(const LlamaConfig& c, int64_t layer, PagedKvCache& cache,
       for (int64_t p = 0; p < len; p += bt) {
         const uint16_t* values = cache.Values(layer, block_of(p), kv_head);
         if (p + bt < len) prefetch(cache.Values(layer, block_of(p + bt), kv_head));
-        for (int64_t g = 0; g < group; ++g) {
-          cpu::AxpyRowsF16(&scores[g * longest + p], values, hd,
-                           std::min(bt, len - p), oh + g * hd, hd);
-        }
+        cpu::AxpyRowsF16(&scores[p], longest, group, values, hd, std::min(bt, len - p), oh, hd);
       }
     }
   });

@@ -109,49 +109,62 @@ TEST_P(OpsTest, ToFp16RowRoundsAsTheScalarConversion) {
   }
 }
 
-// Attention reads keys and values a block of rows at a time. A row's dot product must not
-// depend on the run it came in (so that a block size changes no bits), and must be a dot
-// product to float32 accuracy.
-TEST_P(OpsTest, DotRowsF16IsPerRowAndMatchesFloat64) {
+// Attention reads keys and values a block of rows at a time, for the query heads of a GQA
+// group at once. A result must not depend on the run or the heads it came with (so that a
+// block size changes no bits), and must be a dot product to float32 accuracy.
+TEST_P(OpsTest, DotRowsF16IsPerRowAndHeadAndMatchesFloat64) {
   std::mt19937 rng(12);
-  for (int64_t n : {1, 7, 64, 72, 130}) {
-    for (int64_t count : {0, 1, 5, 8, 16, 19}) {
-      const int64_t stride = n + 5;
-      const std::vector<float> q = RandomVector(n, rng);
-      const HalfRows rows = RandomHalfRows(std::max<int64_t>(count, 1) * stride, rng);
-      std::vector<float> out(count + 1, -1.0f);
-      DotRowsF16(q.data(), rows.halves.data(), stride, count, n, out.data());
-      for (int64_t p = 0; p < count; ++p) {
-        float alone = 0.0f;
-        DotRowsF16(q.data(), &rows.halves[p * stride], stride, 1, n, &alone);
-        ASSERT_EQ(out[p], alone) << n << " " << count << " " << p;
-        double exact = 0.0, magnitude = 0.0;
-        for (int64_t i = 0; i < n; ++i) {
-          const double product = static_cast<double>(q[i]) * rows.widened[p * stride + i];
-          exact += product;
-          magnitude += std::fabs(product);
+  for (int64_t heads : {1, 2, 3, 4, 7}) {
+    for (int64_t n : {1, 7, 64, 72, 130}) {
+      for (int64_t count : {0, 1, 5, 8, 16, 19}) {
+        const int64_t stride = n + 5, out_stride = count + 2;
+        const std::vector<float> q = RandomVector(heads * n, rng);
+        const HalfRows rows = RandomHalfRows(std::max<int64_t>(count, 1) * stride, rng);
+        std::vector<float> out(heads * out_stride, -1.0f);
+        DotRowsF16(q.data(), heads, rows.halves.data(), stride, count, n, out.data(),
+                   out_stride);
+        for (int64_t h = 0; h < heads; ++h) {
+          for (int64_t p = 0; p < count; ++p) {
+            const float got = out[h * out_stride + p];
+            float alone = 0.0f;
+            DotRowsF16(&q[h * n], 1, &rows.halves[p * stride], stride, 1, n, &alone, 1);
+            ASSERT_EQ(got, alone) << heads << " " << n << " " << count << " " << h << " " << p;
+            double exact = 0.0, magnitude = 0.0;
+            for (int64_t i = 0; i < n; ++i) {
+              const double product =
+                  static_cast<double>(q[h * n + i]) * rows.widened[p * stride + i];
+              exact += product;
+              magnitude += std::fabs(product);
+            }
+            ASSERT_NEAR(got, exact, (n + 2) * FLT_EPSILON * magnitude) << n << " " << p;
+          }
+          ASSERT_EQ(out[h * out_stride + count], -1.0f);  // nothing written past count
         }
-        ASSERT_NEAR(out[p], exact, (n + 2) * FLT_EPSILON * magnitude) << n << " " << p;
       }
-      ASSERT_EQ(out[count], -1.0f);  // nothing written past count
     }
   }
 }
 
-TEST_P(OpsTest, AxpyRowsF16EqualsOneAxpyPerWidenedRowInOrder) {
+TEST_P(OpsTest, AxpyRowsF16EqualsOneAxpyPerHeadAndWidenedRowInOrder) {
   std::mt19937 rng(13);
-  for (int64_t n : {1, 7, 64, 72, 130}) {
-    for (int64_t count : {0, 1, 5, 16}) {
-      const int64_t stride = n + 3;
-      const std::vector<float> a = RandomVector(std::max<int64_t>(count, 1), rng);
-      const HalfRows rows = RandomHalfRows(std::max<int64_t>(count, 1) * stride, rng);
-      std::vector<float> y = RandomVector(n + 1, rng);
-      std::vector<float> want = y;
-      AxpyRowsF16(a.data(), rows.halves.data(), stride, count, y.data(), n);
-      for (int64_t p = 0; p < count; ++p) {
-        AxpyF32(a[p], &rows.widened[p * stride], want.data(), n);
+  for (int64_t heads : {1, 2, 3, 4, 7}) {
+    for (int64_t n : {1, 7, 64, 72, 130}) {
+      for (int64_t count : {0, 1, 5, 16}) {
+        const int64_t stride = n + 3, a_stride = count + 1;
+        const std::vector<float> a = RandomVector(heads * a_stride, rng);
+        const HalfRows rows = RandomHalfRows(std::max<int64_t>(count, 1) * stride, rng);
+        std::vector<float> y = RandomVector(heads * n + 1, rng);
+        std::vector<float> want = y;
+        AxpyRowsF16(a.data(), a_stride, heads, rows.halves.data(), stride, count, y.data(), n);
+        for (int64_t h = 0; h < heads; ++h) {
+          for (int64_t p = 0; p < count; ++p) {
+            AxpyF32(a[h * a_stride + p], &rows.widened[p * stride], &want[h * n], n);
+          }
+        }
+        for (int64_t i = 0; i <= heads * n; ++i) {
+          ASSERT_EQ(y[i], want[i]) << heads << " " << n << " " << count << " " << i;
+        }
       }
-      for (int64_t i = 0; i <= n; ++i) ASSERT_EQ(y[i], want[i]) << n << " " << count << " " << i;
     }
   }
 }
