@@ -360,13 +360,13 @@ absl::StatusOr<std::unique_ptr<ForwardBackend>> MakeCudaBackend(const LlamaModel
   HEARTH_RETURN_IF_ERROR(on.status());
 
   // Sizes, checked against the device's free memory before anything is allocated.
-  const int64_t kv_floats_per_block = c.n_layers * kv.block_tokens * c.kv_dim();
-  if (kv.blocks > 0 &&
-      kv_floats_per_block > std::numeric_limits<int64_t>::max() / 8 / kv.blocks) {
+  // The Engine sized its blocks with the same CudaKvBlockBytes; keys and values are half each.
+  const int64_t block_bytes = CudaKvBlockBytes(c, kv.block_tokens);
+  if (kv.blocks > 0 && block_bytes > std::numeric_limits<int64_t>::max() / kv.blocks) {
     return absl::ResourceExhaustedError(
         absl::StrFormat("CUDA backend: a KV cache of %d blocks is too large", kv.blocks));
   }
-  const size_t kv_bytes = static_cast<size_t>(kv.blocks * kv_floats_per_block) * sizeof(float);
+  const size_t kv_bytes = static_cast<size_t>(kv.blocks * block_bytes / 2);
   const size_t weight_bytes = cuda_backend::DeviceWeightBytes(c, model.weights());
   const size_t scratch_bytes =
       static_cast<size_t>(kScratchEstimateTokens * (ActivationFloatsPerToken(c) + c.vocab_size)) *
